@@ -1,0 +1,106 @@
+"""The build report: every row of every stage accounted for, as JSON (for machines) and Markdown (for people).
+
+The central check is the build invariant *published + quarantined = read*: every record read by ingest either
+reaches the final output or sits in some stage's quarantine with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cmedins import __version__
+from cmedins.build.hashing import code_version, file_sha256
+from cmedins.build.recipe import Recipe
+from cmedins.build.runner import StageResult
+from cmedins.secret import build_secret, is_dev_secret
+
+
+@dataclass(frozen=True)
+class Accounting:
+    read: int
+    published: int
+    quarantined: int
+
+    @property
+    def ok(self) -> bool:
+        return self.published + self.quarantined == self.read
+
+
+def record_accounting(results: list[StageResult]) -> Accounting:
+    """Follow records through the stages: read by ingest, lost only to quarantine, published at the end.
+
+    1:1 stages pass records through; a fan-out stage (task building) turns records into rows, so from there on
+    a record counts as published when it yielded at least one row (`inputs_used`).
+    """
+    read = results[0].rows_in
+    quarantined = 0
+    published = read
+    for r in results:
+        if r.fan_out:
+            quarantined += r.stats.get("inputs_quarantined", 0)
+            published = r.stats.get("inputs_used", 0)
+            break
+        quarantined += r.quarantined
+        published = r.kept
+    return Accounting(read=read, published=published, quarantined=quarantined)
+
+
+def build_report(recipe: Recipe, results: list[StageResult], output: Path, seconds: float) -> dict[str, Any]:
+    acc = record_accounting(results)
+    return {
+        "recipe": {"name": recipe.name, "version": recipe.version, "path": str(recipe.path),
+                   "sha256": file_sha256(recipe.path), "seed": recipe.seed},
+        "cmedins_version": __version__,
+        "code_version": code_version(),
+        "secret": "public development key (set CMEDINS_SECRET for real data)" if is_dev_secret(build_secret())
+        else "from CMEDINS_SECRET",
+        "output": str(output),
+        "seconds": round(seconds, 2),
+        "accounting": {"records_read": acc.read, "records_published": acc.published,
+                       "records_quarantined": acc.quarantined, "ok": acc.ok},
+        "stages": [
+            {"name": r.name, "cached": r.cached, "seconds": round(r.seconds, 2), "rows_in": r.rows_in,
+             "kept": r.kept, "quarantined": r.quarantined, "by_reason": r.by_reason, "accounted": r.accounted,
+             "stats": r.stats}
+            for r in results
+        ],
+    }
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    acc = report["accounting"]
+    mark = "OK" if acc["ok"] else "MISMATCH"
+    lines = [
+        f"# Build report: {report['recipe']['name']} {report['recipe']['version']}",
+        "",
+        f"- code version `{report['code_version']}`, seed {report['recipe']['seed']}, {report['seconds']} s",
+        f"- secret: {report['secret']}",
+        f"- output: `{report['output']}`",
+        f"- **records: read {acc['records_read']:,} = published {acc['records_published']:,} + "
+        f"quarantined {acc['records_quarantined']:,} — {mark}**",
+        "",
+        "| stage | rows in | kept | quarantined | accounted | time (s) | cached |",
+        "|---|---:|---:|---:|:-:|---:|:-:|",
+    ]
+    for s in report["stages"]:
+        lines.append(f"| {s['name']} | {s['rows_in']:,} | {s['kept']:,} | {s['quarantined']:,} | "
+                     f"{'yes' if s['accounted'] else 'NO'} | {s['seconds']} | {'yes' if s['cached'] else ''} |")
+    for s in report["stages"]:
+        if s["by_reason"]:
+            lines += ["", f"## {s['name']}: quarantined by reason", "", "| reason | rows |", "|---|---:|"]
+            lines += [f"| {reason} | {n:,} |" for reason, n in s["by_reason"].items()]
+        if s["stats"]:
+            lines += ["", f"## {s['name']}: counters", "", "| counter | value |", "|---|---:|"]
+            lines += [f"| {k} | {v:,} |" for k, v in s["stats"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict[str, Any], report_dir: Path) -> tuple[Path, Path]:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    js, md = report_dir / "build_report.json", report_dir / "build_report.md"
+    js.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    md.write_text(render_markdown(report), encoding="utf-8")
+    return js, md

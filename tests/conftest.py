@@ -1,0 +1,26 @@
+"""Shared fixtures: paths to the public real-data samples and small recipes written into tmp dirs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+
+
+@pytest.fixture
+def realdata() -> Path:
+    if not REALDATA.exists():
+        pytest.skip("../shared/realdata is not present")
+    return REALDATA
+
+
+def write_recipe(path: Path, **overrides) -> Path:
+    """A small copy of the default recipe with overrides (sources, stages, batch_rows...)."""
+    recipe = yaml.safe_load((REPO / "pipelines" / "default.yaml").read_text(encoding="utf-8"))
+    recipe.update(overrides)
+    path.write_text(yaml.safe_dump(recipe, allow_unicode=True), encoding="utf-8")
+    return path
