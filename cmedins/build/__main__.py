@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     output_dir.mkdir(parents=True, exist_ok=True)
     output = output_dir / f"{final.name}.parquet"
     shutil.copyfile(final.output, output)
-    report = build_report(recipe, results, output, time.perf_counter() - start)
+    report = build_report(recipe, results, output, time.perf_counter() - start, bc.sources_seconds)
     js, md = write_report(report, out_dir / "report")
     print_summary(console, report, md)
     return 0 if report["accounting"]["ok"] and all(s["accounted"] for s in report["stages"]) else 1

@@ -48,7 +48,8 @@ def record_accounting(results: list[StageResult]) -> Accounting:
     return Accounting(read=read, published=published, quarantined=quarantined)
 
 
-def build_report(recipe: Recipe, results: list[StageResult], output: Path, seconds: float) -> dict[str, Any]:
+def build_report(recipe: Recipe, results: list[StageResult], output: Path, seconds: float,
+                 sources_seconds: float = 0.0) -> dict[str, Any]:
     acc = record_accounting(results)
     return {
         "recipe": {"name": recipe.name, "version": recipe.version, "path": str(recipe.path),
@@ -59,6 +60,7 @@ def build_report(recipe: Recipe, results: list[StageResult], output: Path, secon
         else "from CMEDINS_SECRET",
         "output": str(output),
         "seconds": round(seconds, 2),
+        "sources_seconds": round(sources_seconds, 2),
         "accounting": {"records_read": acc.read, "records_published": acc.published,
                        "records_quarantined": acc.quarantined, "ok": acc.ok},
         "stages": [
@@ -76,7 +78,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Build report: {report['recipe']['name']} {report['recipe']['version']}",
         "",
-        f"- code version `{report['code_version']}`, seed {report['recipe']['seed']}, {report['seconds']} s",
+        f"- code version `{report['code_version']}`, seed {report['recipe']['seed']}, {report['seconds']} s "
+        f"(of which {report['sources_seconds']} s generating synthetic sources)",
         f"- secret: {report['secret']}",
         f"- output: `{report['output']}`",
         f"- **records: read {acc['records_read']:,} = published {acc['records_published']:,} + "

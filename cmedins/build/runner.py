@@ -31,7 +31,7 @@ from cmedins.build.progress import BuildProgress
 from cmedins.build.recipe import Recipe, RecipeError
 from cmedins.build.sources import resolve_source
 from cmedins.contracts import load_contract
-from cmedins.ingest import read_source, source_files
+from cmedins.ingest import SourceSpec, read_source, source_files
 from cmedins.parquet_io import RowGroupWriter, write_table
 from cmedins.secret import build_secret, fingerprint
 from cmedins.stage import Stage, StageContext, StageOutput, get_stage
@@ -71,6 +71,7 @@ class BuildContext:
     out_dir: Path
     force_from: str | None = None
     progress: BuildProgress = field(default_factory=lambda: BuildProgress(enabled=False))
+    sources_seconds: float = 0.0  # time spent generating synthetic sources (not part of any stage)
 
     @property
     def work_dir(self) -> Path:
@@ -132,10 +133,9 @@ def _portable(spec: Any, out_dir: Path) -> dict[str, Any]:
     return d
 
 
-def run_ingest(bc: BuildContext) -> StageResult:
+def run_ingest(bc: BuildContext, specs: list[SourceSpec]) -> StageResult:
     """Read every source onto the record contract; one kept table, one quarantine table."""
     recipe, stage_dir = bc.recipe, bc.work_dir / "ingest"
-    specs = [resolve_source(raw, bc.work_dir, recipe.workers) for raw in recipe.sources]
     inputs = [{"spec": _portable(s, bc.out_dir), "files": [file_sha256(p) for p in source_files(s)]} for s in specs]
     config = {"sources": [i["spec"] for i in inputs], "batch_rows": recipe.batch_rows}
     key = json_sha256({"stage": "ingest", "inputs": inputs, "batch_rows": recipe.batch_rows, "code": code_version()})
@@ -327,7 +327,10 @@ def run_build(bc: BuildContext) -> list[StageResult]:
             raise RecipeError(f"{bc.recipe.path.name}: stage {step.name!r}: {exc}") from None
         steps.append((stage, step.options))
     forced_from = names.index(bc.force_from) if bc.force_from else len(names)
-    results = [run_ingest(bc)]
+    start = time.perf_counter()
+    specs = [resolve_source(raw, bc.work_dir, bc.recipe.workers) for raw in bc.recipe.sources]
+    bc.sources_seconds = time.perf_counter() - start
+    results = [run_ingest(bc, specs)]
     for i, (stage, options) in enumerate(steps, start=1):
         results.append(run_stage(bc, stage, options, results[-1], forced=i >= forced_from))
     return results
