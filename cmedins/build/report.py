@@ -95,10 +95,32 @@ def render_markdown(report: dict[str, Any]) -> str:
         if s["by_reason"]:
             lines += ["", f"## {s['name']}: quarantined by reason", "", "| reason | rows |", "|---|---:|"]
             lines += [f"| {reason} | {n:,} |" for reason, n in s["by_reason"].items()]
-        if s["stats"]:
+        plain = {k: v for k, v in s["stats"].items() if ":" not in k}
+        if plain:
             lines += ["", f"## {s['name']}: counters", "", "| counter | value |", "|---|---:|"]
-            lines += [f"| {k} | {v:,} |" for k, v in s["stats"].items()]
+            lines += [f"| {k} | {v:,} |" for k, v in plain.items()]
+        groups: dict[str, dict[str, int]] = {}
+        for k, v in s["stats"].items():
+            if ":" in k:
+                group, label = k.split(":", 1)
+                groups.setdefault(group, {})[label] = v
+        for group, counts in groups.items():
+            lines += ["", f"## {s['name']}: {GROUP_TITLES.get(group, group)}", ""]
+            lines += _bar_table(counts)
     return "\n".join(lines) + "\n"
+
+
+GROUP_TITLES = {"rows": "rows per task", "dept": "rows per department", "entity": "identifiers found, by type",
+                "lang": "rows per instruction language"}
+
+
+def _bar_table(counts: dict[str, int], width: int = 30) -> list[str]:
+    """A Markdown table with a text bar per row, largest first: readable at a glance in any viewer."""
+    top = max(counts.values(), default=0) or 1
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ["| | count | |", "|---|---:|---|"] + [
+        f"| {label} | {n:,} | {'█' * max(1, round(width * n / top)) if n else ''} |" for label, n in rows
+    ]
 
 
 def write_report(report: dict[str, Any], report_dir: Path) -> tuple[Path, Path]:
