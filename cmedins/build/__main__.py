@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             bc = BuildContext(recipe=recipe, out_dir=out_dir, force_from=args.force, progress=progress)
             results = run_build(bc)
     except (RecipeError, IngestError, StageFailed) as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         return 2
     except Exception as exc:  # a bug: one line (no raw text: only the type) unless --debug
         if args.debug:

@@ -1,0 +1,178 @@
+"""Score the de-identifier against the synthetic corpus's ground truth.
+
+    python benchmarks/deid_quality.py --records 2000 --seed 424242 [--out DIR] [--mode stage|bare]
+
+Generates a corpus with `cmedins.synth` on a seed the tests never use (or reads --corpus DIR), runs detection, and
+prints per entity type:
+  * recall: a ground-truth identifier counts as found only when every one of its characters is inside some
+    redacted span (any type: a leak is a leak); `typed` also requires the same type;
+  * over-redaction of medical terms: share of ground-truth medical terms (herbs, drugs, values, eponyms) that
+    lost at least one character;
+  * PII-free texts altered: share of texts the ground truth marks identifier-free that changed at all.
+`--mode stage` runs the real build stage (record-aware); `--mode bare` runs `deidentify_texts` on each text alone
+(what the CLI does on a file with no record around it). Prints no raw text: only counts, rates and entity types.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from cmedins.deid import DeidConfig, deidentify_texts
+from cmedins.deid.stage import TEXT_FIELDS
+from cmedins.entities import STRUCTURED_TYPES
+
+TARGETS = {**{t: 0.999 for t in STRUCTURED_TYPES}, "PERSON": 0.99, "ADDRESS": 0.98, "DATE": 0.98,
+           "BIRTH_DATE": 0.98}
+
+
+def _corpus(args: argparse.Namespace, tmp: Path) -> Path:
+    if args.corpus:
+        return args.corpus
+    from cmedins.synth import generate
+
+    out = tmp / "corpus"
+    generate(args.records, args.seed, out)
+    return out
+
+
+def _detect_stage(records_path: Path, cfg: DeidConfig) -> dict[tuple[str, str], list[tuple[int, int, str]]]:
+    """Input-coordinate spans per (record_id, field) from the stage's own grouping (record-aware)."""
+    from cmedins.deid.api import GroupInfo
+    from cmedins.deid.stage import _values
+
+    table = pq.read_table(records_path)
+    rows = table.to_pylist()
+    texts, groups, keys = [], [], []
+    info = {}
+    for n, row in enumerate(rows):
+        info[n] = GroupInfo(values=_values(row, cfg), scope=str(n))
+        for f in TEXT_FIELDS:
+            if row.get(f):
+                texts.append(row[f])
+                groups.append(n)
+                keys.append((row["record_id"], f))
+    t0 = time.perf_counter()
+    res = deidentify_texts(texts, cfg, groups=groups, group_info=info)
+    dt = time.perf_counter() - t0
+    out = {k: [(e.start, e.end, e.entity_type) for e in r.entities] for k, r in zip(keys, res, strict=True)}
+    changed = {k: r.changed for k, r in zip(keys, res, strict=True)}
+    return out, changed, dt, len(rows), sum(map(len, texts))
+
+
+def _detect_bare(records_path: Path, cfg: DeidConfig):
+    table = pq.read_table(records_path)
+    rows = table.to_pylist()
+    texts, keys = [], []
+    for row in rows:
+        for f in TEXT_FIELDS:
+            if row.get(f):
+                texts.append(row[f])
+                keys.append((row["record_id"], f))
+    t0 = time.perf_counter()
+    res = deidentify_texts(texts, cfg)
+    dt = time.perf_counter() - t0
+    out = {k: [(e.start, e.end, e.entity_type) for e in r.entities] for k, r in zip(keys, res, strict=True)}
+    changed = {k: r.changed for k, r in zip(keys, res, strict=True)}
+    return out, changed, dt, len(rows), sum(map(len, texts))
+
+
+def score(corpus: Path, mode: str, cfg: DeidConfig, show_misses: int = 0) -> int:
+    gt = corpus / "ground_truth"
+    detect = _detect_stage if mode == "stage" else _detect_bare
+    spans, changed, dt, n_records, n_chars = detect(corpus / "records.parquet", cfg)
+    cover: dict[tuple[str, str], bytearray] = {}
+    typed: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)
+    for k, ss in spans.items():
+        length = max((e for _, e, _ in ss), default=0)
+        b = bytearray(length)
+        for s, e, t in ss:
+            b[s:e] = b"\1" * (e - s)
+            for i in range(s, e):
+                typed[k][i] = t
+        cover[k] = b
+
+    def covered(k, s, e) -> bool:
+        b = cover.get(k)
+        return b is not None and len(b) >= e and all(b[s:e])
+
+    pii = pq.read_table(gt / "pii_spans.parquet").to_pylist()
+    found: Counter[str] = Counter()
+    found_typed: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    misses: dict[str, list[str]] = defaultdict(list)
+    for r in pii:
+        k = (r["record_id"], r["field"])
+        if r["field"] not in TEXT_FIELDS:
+            continue
+        t = r["entity_type"]
+        total[t] += 1
+        if covered(k, r["start"], r["end"]):
+            found[t] += 1
+            if all(typed[k].get(i) == t for i in range(r["start"], r["end"])):
+                found_typed[t] += 1
+        elif len(misses[t]) < show_misses:
+            misses[t].append(f"{r['record_id']}:{r['field']}:{r['start']}-{r['end']}")
+    med = pq.read_table(gt / "medical_terms.parquet").to_pylist()
+    med_total = med_hit = 0
+    med_kind: Counter[str] = Counter()
+    for r in med:
+        if r["field"] not in TEXT_FIELDS:
+            continue
+        med_total += 1
+        b = cover.get((r["record_id"], r["field"]))
+        if b is not None and any(b[r["start"]:min(r["end"], len(b))]):
+            med_hit += 1
+            med_kind[r["kind"]] += 1
+    free = [(r["record_id"], r["field"]) for r in pq.read_table(gt / "pii_free.parquet").to_pylist()
+            if r["field"] in TEXT_FIELDS]
+    free_changed = sum(1 for k in free if changed.get(k))
+
+    ok = True
+    print(f"corpus {corpus}  mode={mode}  records={n_records}  chars={n_chars}  detection+anonymization "
+          f"{dt:.2f}s ({n_records / dt:.0f} records/s, {n_chars * 3 / 1e6 / dt:.2f} MB/s utf-8)")
+    print(f"{'entity':<20}{'n':>8}{'recall':>10}{'typed':>10}{'target':>9}")
+    for t in sorted(total):
+        rec = found[t] / total[t]
+        target = TARGETS.get(t)
+        flag = "" if target is None or rec >= target else "  BELOW TARGET"
+        ok &= not flag
+        print(f"{t:<20}{total[t]:>8}{rec:>10.4f}{found_typed[t] / total[t]:>10.4f}"
+              f"{(f'{target:.3f}' if target else '-'):>9}{flag}")
+    over = med_hit / med_total if med_total else 0.0
+    alt = free_changed / len(free) if free else 0.0
+    print(f"medical terms over-redacted: {med_hit}/{med_total} = {over:.4f} (target <= 0.01)"
+          + ("" if over <= 0.01 else "  ABOVE TARGET"))
+    if med_kind:
+        print("  by kind: " + ", ".join(f"{k}={v}" for k, v in sorted(med_kind.items())))
+    print(f"PII-free texts altered: {free_changed}/{len(free)} = {alt:.4f} (target <= 0.02)"
+          + ("" if alt <= 0.02 else "  ABOVE TARGET"))
+    ok &= over <= 0.01 and alt <= 0.02
+    for t, ms in sorted(misses.items()):
+        print(f"  missed {t}: " + ", ".join(ms))
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--records", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=424242, help="a seed the tests never use")
+    p.add_argument("--corpus", type=Path, default=None, help="existing corpus dir (skips generation)")
+    p.add_argument("--mode", choices=["stage", "bare"], default="stage")
+    p.add_argument("--show-misses", type=int, default=0, help="list up to N missed span positions per type")
+    p.add_argument("--workers", type=int, default=2)
+    a = p.parse_args(argv)
+    cfg = DeidConfig(workers=a.workers)
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = _corpus(a, Path(tmp))
+        return score(corpus, a.mode, cfg, a.show_misses)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Settings of the de-identifier (the `deid` stage's recipe options)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+DEID_CODE_VERSION = "deid-1.0"
+
+
+@dataclass(frozen=True)
+class DeidConfig:
+    """Recipe options of the `deid` stage, also used by the CLI and the library API.
+
+    mode: "placeholder" replaces every identifier by its typed placeholder ([姓名], [身份证号]); "pseudonym" replaces
+        it by a consistent keyed code ([姓名-3fa29c]): the same value of the same patient always gets the same code,
+        derived by HMAC from the build secret, so no lookup table exists anywhere.
+    date_mode: "year_month" keeps only year and month of visit dates (2023年3月5日 -> 2023年3月); "shift" moves every
+        date of a patient by the same HMAC-derived number of days, so intervals survive. Birth dates are always
+        removed.
+    redact_institutions: also replace hospital names ([医院]) and workplaces / schools ([单位]); on by default because
+        a small hospital plus a date and a diagnosis can single out a patient.
+    record_aware: search the record's own patient block (name, ID, phone, address, birth date, MRN…) in its free
+        text, including partial forms (张某, the given name alone); adds to, never replaces, bare-text detection.
+    max_date_shift_days: the shift is drawn from [-max, +max] days, never 0.
+    threshold: minimum detector confidence (0-1) for a span to be redacted; lower means more redaction.
+    workers: processes used by `deidentify_texts` for large inputs (the CLI and benchmarks); the build runner already
+        runs the stage in a process pool, so the stage itself always uses one.
+    """
+
+    mode: str = "placeholder"
+    date_mode: str = "year_month"
+    redact_institutions: bool = True
+    record_aware: bool = True
+    max_date_shift_days: int = 180
+    threshold: float = 0.5
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("placeholder", "pseudonym"):
+            raise ValueError(f"deid: mode must be 'placeholder' or 'pseudonym', not {self.mode!r}")
+        if self.date_mode not in ("year_month", "shift"):
+            raise ValueError(f"deid: date_mode must be 'year_month' or 'shift', not {self.date_mode!r}")
+        if self.max_date_shift_days < 1:
+            raise ValueError("deid: max_date_shift_days must be at least 1")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError("deid: threshold must be between 0 and 1")
+
+    @property
+    def deid_version(self) -> str:
+        """Code version plus every setting that changes output (workers does not)."""
+        d = asdict(self)
+        d.pop("workers")
+        opts = ",".join(f"{k}={d[k]}" for k in sorted(d))
+        return f"{DEID_CODE_VERSION};{opts}"
+
+    def detection_key(self) -> tuple:
+        """The settings detection depends on (cache key of the built analyzer)."""
+        return (self.redact_institutions, self.threshold)

@@ -1,0 +1,68 @@
+"""Detection on bare text: every detector over one text, then one non-overlapping span set.
+
+This is the fast path used by `deidentify_texts`. The presidio recognizers in `recognizers.py` wrap these same
+detectors, so the stock `AnalyzerEngine.analyze` loop and this path find the same identifiers; this path skips
+presidio's per-text NLP pass and orchestration, and calls jieba only on the few windows that need it.
+"""
+
+from __future__ import annotations
+
+from cmedins.deid.detect_dates import detect_dates
+from cmedins.deid.detect_names import detect_names
+from cmedins.deid.detect_numbers import detect_numbers
+from cmedins.deid.detect_places import detect_addresses, detect_institutions
+from cmedins.deid.record_aware import find_terms
+from cmedins.deid.spans import Span, resolve
+from cmedins.deid.text_norm import fold
+
+PROPAGATED = ("PERSON", "ADDRESS", "ORGANIZATION", "HOSPITAL")
+_TITLE_TAILS = ("某某", "某", "先生", "女士", "小姐", "老师", "医生", "医师", "大夫", "主任", "教授", "护士")
+
+
+def raw_spans(text: str, redact_institutions: bool = True, folded: str | None = None) -> list[Span]:
+    """All candidate spans of every bare-text detector (unresolved, may overlap)."""
+    folded = fold(text) if folded is None else folded
+    spans = detect_numbers(folded)
+    spans += detect_dates(folded)
+    spans += detect_names(text)
+    spans += detect_addresses(text)
+    if redact_institutions:
+        spans += detect_institutions(text)
+    return spans
+
+
+def candidate_spans(text: str, redact_institutions: bool = True, terms: list | None = None) -> list[Span]:
+    """Unresolved spans of one text, with the record's own values (`terms`) added when given."""
+    folded = fold(text)
+    spans = raw_spans(text, redact_institutions, folded)
+    if terms:
+        spans += find_terms(text, folded, terms)
+    return spans
+
+
+def detect_text(text: str, redact_institutions: bool = True, terms: list | None = None,
+                threshold: float = 0.5) -> list[Span]:
+    """Resolved spans of one text, with the record's own values (`terms`) added when given."""
+    return resolve(candidate_spans(text, redact_institutions, terms), threshold)
+
+
+def propagation_terms(texts: list[str], spans: list[list[Span]]) -> list[tuple[str, object]]:
+    """Names and places found anywhere in a group become search terms for the whole group.
+
+    A name detected once with a label (患者张三) is then also removed where it stands bare (张三诉头痛), in this
+    text and in the record's other sections.
+    """
+    found: dict[tuple[str, str], None] = {}
+    for text, ss in zip(texts, spans, strict=True):
+        for s in ss:
+            if s.entity_type not in PROPAGATED:
+                continue
+            value = text[s.start:s.end]
+            if s.entity_type == "PERSON":
+                for tail in _TITLE_TAILS:
+                    if value.endswith(tail) and len(value) > len(tail):
+                        value = value[: -len(tail)]
+                        break
+            if len(value) >= (2 if s.entity_type == "PERSON" else 4) and "某" not in value:
+                found.setdefault((s.entity_type, value), None)
+    return [(etype, value) for etype, value in found]

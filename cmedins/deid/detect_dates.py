@@ -1,0 +1,137 @@
+"""Dates in the forms Chinese notes use, birth dates, and ages over 89.
+
+Every date is an identifier (HIPAA-style): visit dates are later coarsened to year-month or shifted per patient;
+a date next to a birth label (出生日期, 生于, …生) is a birth date and is removed. Durations (3天前, 2年) are not dates.
+Each span carries the parsed parts in `source` ("date:Y-M-D:kind") so the anonymizer needs no second parse.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from cmedins.deid.lexicon import lexicon
+from cmedins.deid.spans import Span
+
+_CN_DIGIT = {"〇": 0, "零": 0, "○": 0, "O": 0, "o": 0, "Ｏ": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+             "七": 7, "八": 8, "九": 9, "两": 2}
+
+_Y = r"(?P<y>(?:18|19|20)\d{2})"
+_M = r"(?P<m>1[0-2]|0?[1-9])"
+_D = r"(?P<d>3[01]|[12]\d|0?[1-9])"
+
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # 2023年3月5日 / 2023年03月05号 / 2023年3月 (day optional)
+    ("cn", re.compile(r"(?<!\d)" + _Y + r"\s*年\s*" + _M + r"\s*月(?:\s*" + _D + r"\s*[日号])?")),
+    # 23年3月5日 (two-digit year)
+    ("cn2", re.compile(r"(?<![\d年])(?P<yy>\d{2})年" + _M + r"月(?:" + _D + r"[日号])?")),
+    # 二〇二三年三月五日
+    ("cnnum", re.compile(r"(?P<cy>[〇零○O一二三四五六七八九]{4})年"
+                         r"(?P<cm>十[一二]?|[一二三四五六七八九]|1[0-2]|0?[1-9])月"
+                         r"(?:(?P<cd>[一二]?十[一二三四五六七八九]?|三十一?|[一二三四五六七八九]|3[01]|[12]\d|0?[1-9])[日号])?")),
+    # 2023-03-05, 2023/3/5, 2023.03.05 (optionally followed by a time)
+    ("iso", re.compile(r"(?<![\d.])" + _Y + r"\s?(?P<sep>[\-/.])\s?" + _M + r"\s?(?P=sep)\s?" + _D + r"(?![\d])")),
+    # 24-05-07 (two-digit year, dashes or slashes only: 1.2.3 is a version or a value)
+    ("iso2", re.compile(r"(?<![\d.\-/])(?P<yy>\d{2})(?P<sep>[\-/])(?P<m>0[1-9]|1[0-2])(?P=sep)"
+                        r"(?P<d>0[1-9]|[12]\d|3[01])(?![\d\-/])")),
+    # 20230305
+    ("compact", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")),
+    # 05/03/2023 or 5-3-2023 (day-month-year or month-day-year)
+    ("dmy", re.compile(r"(?<![\d.])(?P<a>[0-3]?\d)(?P<sep>[\-/.])(?P<b>[0-3]?\d)(?P=sep)(?P<y>(?:19|20)\d{2})(?!\d)")),
+    # 2023-03 / 2023.3 (year-month)
+    ("ym", re.compile(r"(?<![\d.])" + _Y + r"(?P<sep>[\-/.])(?P<m>1[0-2]|0?[1-9])(?![\d]|[\-/.]\d)"
+                      r"(?!\s?(?:[A-Za-zμ%×*^/]|[个万亿千克升次片]))")),  # 1970.9ng/mL is a value
+    # 3-28 (month-day, dash only): common in notes; not before units (3-5天, 2-3cm) or after 第/约 (第3-4腰椎)
+    ("mdnum", re.compile(r"(?<![\d.\-~/A-Za-z第约共每])(?P<m>1[0-2]|0?[1-9])-(?P<d>3[01]|[12]\d|0?[1-9])"
+                         r"(?![\d.\-~/%A-Za-z×*]|\s*[次天日周月年岁个粒片支袋瓶级度期型项处根枚颗滴小分秒节段针组例倍mc克升度揿喷吸贴包丸剂勺口g])")),
+    # 3月5日 / 3月5号 (no year)
+    ("md", re.compile(r"(?<![\d年.])" + _M + r"\s*月\s*" + _D + r"\s*[日号]")),
+    # 3.5 / 3-5 before a visit word is too ambiguous with values; not matched on purpose.
+)
+
+# a time after a date belongs to it (2024-05-26 12:47, 2020年10月25日11时7分)
+_TIME = re.compile(r"\s?(?:[01]?\d|2[0-3])(?:[:：][0-5]\d(?:[:：][0-5]\d)?|时(?:[0-5]?\d分)?|点(?:[0-5]?\d分)?)")
+_AGE = re.compile(r"(?<![\d.])(?P<n>9\d|1[01]\d)\s*(?:周岁|岁|歲|yrs?|years?)"
+                  r"|(?:年龄|年齡)\s*[:：]?\s*(?P<n2>9\d|1[01]\d)(?![\d.])"
+                  r"|(?P<cn>九十[一二三四五六七八九]?|一百(?:零?[一二三四五六七八九]|一十?[一二三四五六七八九]?)?)(?:周岁|岁)")
+_YEARISH = re.compile(r"(?:18|19|20)\d\d")
+_DOSE_BEFORE = re.compile(r"(?:mg|g|μg|ug|ml|iu|u|片|粒|支|丸|袋|次|每日|每天|qd|bid|tid)\s*$", re.IGNORECASE)
+_BIRTH_AFTER = re.compile(r"\s*(?:出生|生人|生)(?![气活病产殖长理成])")
+
+
+def _cn_int(s: str) -> int:
+    if s.isdigit():
+        return int(s)
+    if s.startswith("十"):
+        return 10 + (_CN_DIGIT[s[1]] if len(s) > 1 else 0)
+    if "十" in s:
+        a, _, b = s.partition("十")
+        return _CN_DIGIT[a] * 10 + (_CN_DIGIT[b] if b else 0)
+    return _CN_DIGIT[s]
+
+
+@cache
+def _birth_label() -> re.Pattern[str]:
+    words = "|".join(re.escape(w) for w in lexicon().context.get("BIRTH_DATE", ()))
+    return re.compile(f"(?:{words})" + r"\s*(?:日期|时间)?\s*[:：为是于在]?\s*$")
+
+
+def _parts(kind: str, m: re.Match[str]) -> tuple[int, int, int]:
+    """(year, month, day) with 0 for a missing part."""
+    g = m.groupdict()
+    if kind == "cnnum":
+        y = int("".join(str(_CN_DIGIT[c]) for c in g["cy"]))
+        return y, _cn_int(g["cm"]), _cn_int(g["cd"]) if g.get("cd") else 0
+    if kind in ("cn2", "iso2"):
+        yy = int(g["yy"])
+        return (2000 + yy if yy <= 40 else 1900 + yy), int(g["m"]), int(g["d"] or 0)
+    if kind == "dmy":
+        a, b = int(g["a"]), int(g["b"])
+        month, day = (a, b) if a <= 12 else (b, a)
+        return int(g["y"]), month, day
+    y = int(g["y"]) if g.get("y") else 0
+    return y, int(g["m"]), int(g["d"]) if g.get("d") else 0
+
+
+def detect_dates(folded: str) -> list[Span]:
+    """Dates (DATE or BIRTH_DATE) and ages over 89 (AGE) of one folded text."""
+    out: list[Span] = []
+    if not any(c.isdigit() for c in folded) and "年" not in folded and "月" not in folded and "岁" not in folded:
+        return out
+    birth_label = _birth_label()
+    has_year = _YEARISH.search(folded) is not None
+    has_nian, has_yue = "年" in folded, "月" in folded
+    for kind, pat in _PATTERNS:
+        # cheap gates: most patterns need a 4-digit year, 年 or 月; skip them on texts that have none
+        if kind in ("iso", "compact", "dmy", "ym") and not has_year:
+            continue
+        if (kind == "cn" and not (has_year and has_nian)) or (kind in ("cn2", "cnnum") and not has_nian):
+            continue
+        if (kind == "md" and not has_yue) or (kind in ("mdnum", "iso2") and "-" not in folded and "/" not in folded):
+            continue
+        for m in pat.finditer(folded):
+            y, mo, d = _parts(kind, m)
+            if not (1 <= mo <= 12) or d > 31:
+                continue
+            if kind == "dmy" and (int(m.group("a")) > 12 and int(m.group("b")) > 12):
+                continue
+            if kind == "mdnum" and _DOSE_BEFORE.search(folded, max(0, m.start() - 8), m.start()):
+                continue  # 100μg 1-2揿: a dose range, not a date
+            s, e = m.start(), m.end()
+            if d:
+                tm = _TIME.match(folded, e)
+                if tm:
+                    e = tm.end()
+            before = folded[max(0, s - 10):s]
+            is_birth = bool(birth_label.search(before)) or bool(_BIRTH_AFTER.match(folded, e))
+            etype = "BIRTH_DATE" if is_birth else "DATE"
+            score = 0.9 if kind in ("cn", "cnnum", "iso") else (0.65 if kind in ("iso2", "mdnum") else 0.75)
+            if kind == "ym" and not is_birth:
+                score = 0.6
+            out.append(Span(s, e, etype, score, f"date:{y}-{mo}-{d}:{kind}"))
+    for m in _AGE.finditer(folded):
+        if m.group("n2") is not None:  # 年龄：95 -> keep the label, replace the number
+            out.append(Span(m.start("n2"), m.end("n2"), "AGE", 0.9, "age"))
+        else:
+            out.append(Span(m.start(), m.end(), "AGE", 0.9, "age"))
+    return out

@@ -1,0 +1,157 @@
+"""Structured identifiers: ID numbers, phones, record / insurance / bank-card numbers, e-mail, IP, URL, plates,
+passports and social-media accounts.
+
+Numbers are ambiguous on their own (a lab value, a dose, an ID), so each pattern has a shape check (length,
+checksum, a plausible birth date) and labelled numbers use the label in front of them. A long bare digit run that
+no rule claims is still redacted as a record number: in a clinical note it is almost never medical content.
+All patterns run on the full-width-folded text (`text_norm.fold`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from cmedins.deid.checksums import gb11643_valid, luhn_valid, plausible_birth
+from cmedins.deid.lexicon import lexicon
+from cmedins.deid.spans import Span
+
+_SEP = r"[ \-]?"
+_ID18 = re.compile(r"(?<![0-9A-Za-z])(\d{6}[ \-]?\d{4}[ \-]?\d{4}[ \-]?\d{3}[0-9Xx])(?![0-9A-Za-z])")
+_ID15 = re.compile(r"(?<![0-9A-Za-z])(\d{15})(?![0-9A-Za-z])")
+_MOBILE = re.compile(
+    r"(?<![0-9A-Za-z])((?:(?:\(\+?86\)|\+86|0086|86)[ \-]?)?1[3-9]\d[ \-]?\d{4}[ \-]?\d{4})(?![0-9])")
+_LANDLINE = re.compile(
+    r"(?<![0-9A-Za-z])((?:(?:\+|00)86[ \-]?)?(?:\(0?\d{2,3}\)|0\d{2,3})[ \-]?\d{3,4}[ \-]?\d{4}(?:(?:-|转)\d{1,5})?)"
+    r"(?![0-9])"
+)
+_SERVICE = re.compile(r"(?<![0-9])([48]00[ \-]?\d{3}[ \-]?\d{4})(?![0-9])")
+_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{4}(?:[ \-]?\d{4}){2,3}(?:[ \-]?\d{1,3})?)(?![0-9A-Za-z])")
+_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_URL = re.compile(
+    r"(?:(?:https?|ftp)://|www\.)[A-Za-z0-9\-._~:/?#@!$&*+=%]+"
+    r"|(?<![A-Za-z0-9@.\-])[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.(?:com|cn|net|org|gov|edu|info|io|top|xyz|cc)"
+    r"(?:\.cn)?(?:/[A-Za-z0-9\-._~/?#=&%]*)?(?![A-Za-z0-9])"
+)
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IP = re.compile(r"(?<![0-9.])(" + _OCTET + r"(?:\." + _OCTET + r"){3})(?![0-9.])")
+_PLATE = re.compile(
+    r"(?<![A-Za-z0-9])([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领][A-Za-z][ ·•.\-]?"
+    r"[A-Za-z0-9]{4}[A-Za-z0-9挂学警港澳领]{1,2})(?![A-Za-z0-9])"
+)
+_PASSPORT_BARE = re.compile(r"(?<![A-Za-z0-9])([EG]\d{8}|E[A-Z]\d{7})(?![A-Za-z0-9])")
+_LONG_DIGITS = re.compile(r"(?<![0-9.])(\d(?:[ \-]?\d){6,})(?![0-9]|\.\d|\s?(?:mg|g|ml|μg|ug|u|iu|次|片|粒))",
+                          re.IGNORECASE)
+_CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-]?\d{7,}[A-Za-z0-9]*)(?![A-Za-z0-9.])")
+_BED = re.compile(r"(?<![0-9A-Za-z])((?:[A-Z]|\+)?\d{1,3})(?:号)?床(?![位边旁头尾上下])")
+
+_LABELLED_TYPES = ("ID_NUMBER", "MEDICAL_RECORD_NO", "INSURANCE_NO", "BANK_CARD", "PASSPORT", "SOCIAL_ACCOUNT", "PHONE")
+
+
+@cache
+def _label_regex() -> re.Pattern[str]:
+    """One alternation over every number label, longest first, with a named group per entity type."""
+    ctx = lexicon().context
+    parts = []
+    for entity in _LABELLED_TYPES:
+        words = "|".join(re.escape(w) for w in ctx.get(entity, ()))
+        parts.append(f"(?P<{entity}>{words})")
+    # label, optional "号/号码", a separator, then the value
+    return re.compile(
+        "(?:" + "|".join(parts) + r")(?:号码|号)?\s*(?:[:：#＃=]|为|是|[(（][^)）]{0,6}[)）])?\s*"
+        r"(?P<value>[A-Za-z0-9][A-Za-z0-9_\-.@]{0,40})"
+    )
+
+
+def _digits(s: str) -> str:
+    return "".join(c for c in s if c.isdigit() or c in "Xx")
+
+
+def detect_numbers(folded: str) -> list[Span]:
+    """All structured-identifier spans of one (folded) text."""
+    out: list[Span] = []
+    add = out.append
+    has_digit = any(c.isdigit() for c in folded)
+    if "@" in folded:
+        for m in _EMAIL.finditer(folded):
+            add(Span(m.start(), m.end(), "EMAIL", 0.95, "email"))
+    if "." in folded or "/" in folded:
+        for m in _URL.finditer(folded):
+            add(Span(m.start(), m.end(), "URL", 0.9, "url"))
+    if has_digit:
+        _numeric(folded, add)
+    for m in _PLATE.finditer(folded):
+        add(Span(m.start(1), m.end(1), "LICENSE_PLATE", 0.9, "plate"))
+    _labelled(folded, add)
+    return out
+
+
+_LONGISH = re.compile(r"\d[\d \-]{5,}\d")
+
+
+def _numeric(folded: str, add) -> None:
+    for m in _BED.finditer(folded):
+        add(Span(m.start(1), m.end(1), "MEDICAL_RECORD_NO", 0.6, "bed_number"))
+    if "." in folded:
+        for m in _IP.finditer(folded):
+            prev = folded[m.start(1) - 1:m.start(1)]
+            if all(len(p) == 1 for p in m.group(1).split(".")) or (prev.isascii() and prev.isalpha()):
+                continue  # 2.4.6.8 (liver segments), s1.2.3.4
+            add(Span(m.start(1), m.end(1), "IP_ADDRESS", 0.85, "ipv4"))
+    if _LONGISH.search(folded) is None:
+        return  # every pattern below needs 7+ digits in a row (spaces and dashes allowed)
+    for m in _ID18.finditer(folded):
+        d = _digits(m.group(1))
+        if gb11643_valid(d):
+            add(Span(m.start(1), m.end(1), "ID_NUMBER", 0.97, "id18_checksum"))
+        elif plausible_birth(d[6:14]):
+            add(Span(m.start(1), m.end(1), "ID_NUMBER", 0.9, "id18_shape"))
+        elif luhn_valid(d):
+            add(Span(m.start(1), m.end(1), "BANK_CARD", 0.85, "card_luhn"))
+        else:
+            add(Span(m.start(1), m.end(1), "ID_NUMBER", 0.8, "id18_shape"))
+    for m in _ID15.finditer(folded):
+        d = m.group(1)
+        if plausible_birth("19" + d[6:12]):
+            add(Span(m.start(1), m.end(1), "ID_NUMBER", 0.85, "id15"))
+    for m in _MOBILE.finditer(folded):
+        add(Span(m.start(1), m.end(1), "PHONE", 0.93, "mobile"))
+    for m in _LANDLINE.finditer(folded):
+        add(Span(m.start(1), m.end(1), "PHONE", 0.88, "landline"))
+    for m in _SERVICE.finditer(folded):
+        add(Span(m.start(1), m.end(1), "PHONE", 0.8, "service_line"))
+    for m in _CARD.finditer(folded):
+        d = _digits(m.group(1))
+        if 16 <= len(d) <= 19 and luhn_valid(d):
+            add(Span(m.start(1), m.end(1), "BANK_CARD", 0.92, "card_luhn"))
+    for m in _PASSPORT_BARE.finditer(folded):
+        add(Span(m.start(1), m.end(1), "PASSPORT", 0.8, "passport_shape"))
+    for m in _LONG_DIGITS.finditer(folded):
+        add(Span(m.start(1), m.end(1), "MEDICAL_RECORD_NO", 0.55, "long_number"))
+    for m in _CODE.finditer(folded):
+        add(Span(m.start(1), m.end(1), "MEDICAL_RECORD_NO", 0.55, "alnum_code"))
+
+
+def _labelled(folded: str, add) -> None:
+    """Numbers named by a label in front of them (住院号：, 医保卡号, 微信：)."""
+    for m in _label_regex().finditer(folded):
+        entity = next(e for e in _LABELLED_TYPES if m.group(e) is not None)
+        value = m.group("value").rstrip(".-_")
+        start = m.start("value")
+        end = start + len(value)
+        ndig = sum(c.isdigit() for c in value)
+        if entity == "SOCIAL_ACCOUNT":
+            if len(value) < 5 and ndig < 5:
+                continue
+        elif entity == "MEDICAL_RECORD_NO":
+            label = m.group(entity)
+            if ndig < (1 if "床" in label else 3):
+                continue
+        elif entity == "PHONE":
+            if ndig < 7:
+                continue
+        elif ndig < 4:
+            continue
+        if entity == "SOCIAL_ACCOUNT" and "@" in value:
+            continue  # an e-mail after 微信/QQ: the e-mail rule owns it
+        add(Span(start, end, entity, 0.96, "labelled_" + entity.lower()))

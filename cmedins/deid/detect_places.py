@@ -1,0 +1,174 @@
+"""Addresses (province down to room number), workplaces, schools and hospital names.
+
+An address is a run of at least two components (朝阳区|建国路|88号|3单元|502室). Endings such as 区, 镇 or 楼 are
+common in medical text (心前区, 镇痛, 楼梯), so a run counts only with a strong component (省, 市, 路, 村, 号, 室 …)
+or an address label in front (住址：, 家住). Institutions are a specific name plus an ending (…人民医院, …有限公司);
+generic mentions (我院, 当地医院, 外院) identify nobody and are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from cmedins.deid.boundaries import name_start
+from cmedins.deid.lexicon import lexicon
+from cmedins.deid.spans import Span
+
+HAN = "\u4e00-\u9fff"
+_NUM = "0-9一二三四五六七八九十百零〇甲乙丙丁"
+# characters that cannot start an address: the run before them is narrative (患者于2019年在…)
+_NUM_CHARS = set("0123456789" + _NUM + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_TAIL = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,5})?(?![0-9])"
+                   r"|(?:[0-9]{1,5}(?:号楼|号院|号|栋|幢|座|单元|室|房|层))+)")
+_WEAK_ORG_SUFFIXES = frozenset(("所", "局", "厂", "分局", "公司", "政府", "委员会", "学校", "中心"))
+_WORK_AFTER = re.compile(r"[\u4e00-\u9fff]{0,2}?(?:工作|上班|从事|任职|就职|就读|上学|务工|打工)")
+_PREP = re.compile(r"[在于到赴]")
+_ORG_LABEL = re.compile(r"(?:工作单位|单位|就职于|任职于|工作于|就读于|毕业于|供职于|受雇于)\s*[:：]?\s*")
+_NAME_CHARS = set("0123456789（）()")
+_LEAD_STOP = set("在于至到往赴为是的，。、；：:,;")
+
+
+@cache
+def _regexes() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    lx = lexicon()
+    han_end = "|".join(re.escape(w) for w in lx.address_strong + lx.address_weak)
+    num_end = "|".join(re.escape(w) for w in lx.address_numeric)
+    comp = (f"(?:[{HAN}]{{2,9}}?(?:{han_end})|[{_NUM}A-Za-z]{{1,6}}(?:-[0-9]{{1,4}})?(?:{num_end})"
+            f"|[0-9]{{1,4}}-[0-9]{{1,4}}(?:-[0-9]{{1,5}})?(?![0-9]))")  # 7-6-401: building-unit-room
+    addr_re = re.compile(f"(?:{comp}){{2,}}(?:[0-9]{{1,5}}(?![0-9]))?")
+    comp_re = re.compile(comp)
+    hosp = "|".join(re.escape(w) for w in lx.hospital_suffixes)
+    hosp_re = re.compile(f"(?:{hosp})(?:[{HAN}]{{0,6}}?(?:分院|院区|门诊部))?")
+    org = "|".join(re.escape(w) for w in lx.org_suffixes)
+    org_re = re.compile(f"(?:{org})")
+    labels = "|".join(re.escape(w) for w in lx.address_labels)
+    admin = "市|自治州|州|地区|盟|县|区|旗|镇|乡|村"  # a province alone is kept (HIPAA keeps states)
+    single_re = re.compile(f"(?:{labels})\\s*[:：]?\\s*(?P<place>[{HAN}]{{2,8}}?(?:{admin}))"
+                           f"(?![{HAN}]{{0,1}}(?:{han_end}))")
+    return addr_re, comp_re, hosp_re, org_re, single_re
+
+
+def _trim_lead(text: str, start: int, end: int) -> int:
+    """Move `start` past narrative words that the lazy regex swallowed (患者于2019年在北京市 -> 北京市)."""
+    best = start
+    for i in range(start, end):
+        if text[i] in _LEAD_STOP:
+            best = i + 1
+    return name_start(text, best, end) if best < end else best
+
+
+def _label_before(text: str, start: int, labels: tuple[str, ...], width: int = 12) -> bool:
+    before = text[max(0, start - width):start]
+    return any(w in before for w in labels)
+
+
+def detect_addresses(text: str) -> list[Span]:
+    lx = lexicon()
+    addr_re, comp_re, _, _, single_re = _regexes()
+    out: list[Span] = []
+    strong = lx.address_strong
+    for m in addr_re.finditer(text):
+        first = comp_re.match(text, m.start())
+        s = _trim_lead(text, m.start(), first.end() if first else m.end())
+        e = m.end()
+        tail = _TAIL.match(text, e)  # 万科城25-2-3204, 纺织厂宿舍12-2-1905: a named estate then numbers
+        if tail:
+            e = tail.end()
+        comps = [c.group(0) for c in comp_re.finditer(text, s, e)]
+        if len(comps) < 2 and not _label_before(text, s, lx.address_labels):
+            continue
+        n_strong = sum(1 for c in comps if any(c.endswith(w) for w in strong)
+                       or (c[0] in _NUM_CHARS and any(c.endswith(w) for w in lx.address_numeric_strong)))
+        labelled = _label_before(text, s, lx.address_labels)
+        if n_strong == 0 and not labelled:
+            continue
+        if n_strong == 1 and len(comps) == 2 and not labelled and _medical_looking(comps):
+            continue
+        if lx.starts_with_allowed(text[s:e]) or any(lx.ends_with_allowed(c) for c in comps):
+            continue
+        out.append(Span(s, e, "ADDRESS", 0.85 if labelled or n_strong >= 2 else 0.7, "address"))
+    # one place after an address label: 原籍北京市, 生于上海市, 籍贯：河南省 (city-level places identify too)
+    for m in single_re.finditer(text):
+        s, e = m.start("place"), m.end("place")
+        tail = _TAIL.match(text, e)
+        if tail:
+            e = tail.end()
+        if not lx.starts_with_allowed(text[s:e]) and not lx.ends_with_allowed(text[s:e]):
+            out.append(Span(s, e, "ADDRESS", 0.75, "address_labelled"))
+    return out
+
+
+def _medical_looking(comps: list[str]) -> bool:
+    """Two components where the strong one is a number ending used in medicine (3号染色体 is not an address)."""
+    return any(c[0].isdigit() and (c.endswith("号") or c.endswith("室")) for c in comps) and not any(
+        c.endswith(("路", "街", "村", "市", "省", "县", "小区", "巷", "弄", "大道")) for c in comps)
+
+
+def _specific(name: str) -> bool:
+    """The name part of 北京协和医院 is specific; of 当地医院, 我院 or 市医院 it is not."""
+    generic = lexicon().org_generic
+    rest = name
+    changed = True
+    while changed and rest:
+        changed = False
+        for g in sorted(generic, key=len, reverse=True):
+            if rest.startswith(g):
+                rest = rest[len(g):]
+                changed = True
+                break
+    rest = rest.strip("（）()")
+    if "某" in name or "*" in name or "×" in name or "X" in name:
+        return False  # already anonymised in the source
+    return sum(1 for c in rest if "\u4e00" <= c <= "\u9fff") >= 2
+
+
+def _name_before(text: str, end: int, limit: int = 22) -> int:
+    """Start of the run of name characters (Han, digits, brackets) that ends at `end`, at most `limit` long."""
+    i = end
+    lo = max(0, end - limit)
+    while i > lo and (text[i - 1] in _NAME_CHARS or "\u4e00" <= text[i - 1] <= "\u9fff"):
+        i -= 1
+    return i
+
+
+def detect_institutions(text: str, hospitals: bool = True) -> list[Span]:
+    """Find the ending first (a cheap scan), then walk back over the name: no lazy regex tried at every position."""
+    lx = lexicon()
+    _, _, hosp_re, org_re, _ = _regexes()
+    out: list[Span] = []
+    if hospitals:
+        for m in hosp_re.finditer(text):
+            s0 = _name_before(text, m.start())
+            if s0 == m.start():
+                continue
+            s = _trim_lead(text, s0, m.start())
+            name = text[s:m.start()]
+            if not name or not _specific(name) or "某" in text[max(0, s - 2):s]:
+                continue
+            out.append(Span(s, m.end(), "HOSPITAL", 0.8, "hospital"))
+    for m in org_re.finditer(text):
+        s0 = _name_before(text, m.start())
+        if s0 == m.start():
+            continue
+        suffix = m.group(0)
+        work_after = _WORK_AFTER.match(text, m.end()) is not None
+        if suffix in _WEAK_ORG_SUFFIXES and not work_after and not _label_before(text, m.start(), lx.org_labels, 28):
+            continue  # 所/局/厂 alone (所以, 结局): only with a workplace label; decided before any jieba call
+        lab = _ORG_LABEL.search(text, max(0, s0 - 6), m.start())
+        if lab is not None and lab.end() >= s0 and lab.end() < m.start():
+            s = lab.end()  # 工作单位：国家电网赣州供电公司 / 就职于…: the label says where the name starts
+        elif work_after and _PREP.search(text, s0, m.start()):
+            s = [p.end() for p in _PREP.finditer(text, s0, m.start())][-1]  # 在上海瑞丰汽车销售服务有限公司工作
+        else:
+            s = _trim_lead(text, s0, m.start())
+        name = text[s:m.start()]
+        if not name or not _specific(name) or lx.starts_with_allowed(name) or "某" in text[max(0, s - 2):s]:
+            continue
+        labelled = _label_before(text, s, lx.org_labels, 6) or work_after
+        if not labelled and suffix in ("厂", "局", "所", "公司", "政府", "分局", "委员会") and len(name) < 3:
+            continue
+        if not labelled and suffix in ("所", "局"):
+            continue
+        out.append(Span(s, m.end(), "ORGANIZATION", 0.8 if labelled else 0.7, "organization"))
+    return out

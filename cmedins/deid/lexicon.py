@@ -1,0 +1,114 @@
+"""Word lists of the de-identifier, read from `cmedins/deid/data/*.txt`.
+
+They are data, not code, so a hospital can extend them (a local surname, a ward's own label) without touching the
+detectors. None of them comes from the synthetic generator: detection must work on notes written by others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def _lines(name: str) -> list[str]:
+    out: list[str] = []
+    for raw in (DATA_DIR / name).read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            out.append(line)
+    return out
+
+
+def _words(name: str) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for line in _lines(name):
+        for w in line.split():
+            seen.setdefault(w, None)
+    return tuple(seen)
+
+
+def _sections(name: str) -> dict[str, tuple[str, ...]]:
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for line in _lines(name):
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+            sections.setdefault(current, [])
+            continue
+        sections.setdefault(current, []).extend(line.split())
+    return {k: tuple(dict.fromkeys(v)) for k, v in sections.items()}
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """All word lists, loaded once per process."""
+
+    surnames: frozenset[str]
+    compound_surnames: tuple[str, ...]
+    weak_surnames: frozenset[str]
+    titles: tuple[str, ...]
+    strong_person_labels: tuple[str, ...]
+    weak_person_labels: tuple[str, ...]
+    allow: frozenset[str]
+    allow_prefixes: tuple[str, ...]
+    allow_lengths: tuple[int, ...]
+    address_strong: tuple[str, ...]
+    address_weak: tuple[str, ...]
+    address_labels: tuple[str, ...]
+    address_numeric: tuple[str, ...]
+    address_numeric_strong: tuple[str, ...]
+    hospital_suffixes: tuple[str, ...]
+    org_suffixes: tuple[str, ...]
+    org_labels: tuple[str, ...]
+    org_generic: frozenset[str]
+    context: dict[str, tuple[str, ...]]
+
+    def starts_with_allowed(self, text: str) -> bool:
+        """True when `text` is, or begins with, a protected medical word (白芍, 高血压, 史密斯骨折)."""
+        allow = self.allow
+        return any(text[:k] in allow for k in self.allow_lengths if k <= len(text))
+
+    def ends_with_allowed(self, text: str) -> bool:
+        """True when `text` ends with a protected word (尿路 is not a road, 病区 not a district)."""
+        allow = self.allow
+        return any(text[-k:] in allow for k in self.allow_lengths if k <= len(text))
+
+
+def _by_length(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(words, key=lambda w: (-len(w), w)))
+
+
+@cache
+def lexicon() -> Lexicon:
+    person = _sections("person_labels.txt")
+    address = _sections("address_words.txt")
+    org = _sections("organization_words.txt")
+    context: dict[str, tuple[str, ...]] = {}
+    for line in _lines("context_words.txt"):
+        entity, _, words = line.partition(":")
+        context[entity.strip()] = _by_length(tuple(words.split()))
+    allow = _words("allow_list.txt")
+    return Lexicon(
+        surnames=frozenset(_words("surnames.txt")),
+        compound_surnames=_by_length(_words("compound_surnames.txt")),
+        weak_surnames=frozenset(_words("weak_surnames.txt")),
+        titles=_by_length(_words("titles.txt")),
+        strong_person_labels=_by_length(person.get("strong", ())),
+        weak_person_labels=_by_length(person.get("weak", ())),
+        allow=frozenset(allow),
+        allow_prefixes=_by_length(allow),
+        allow_lengths=tuple(sorted({len(w) for w in allow})),
+        address_strong=_by_length(address.get("strong", ())),
+        address_weak=_by_length(address.get("weak", ())),
+        address_labels=_by_length(address.get("labels", ())),
+        address_numeric=_by_length(address.get("numeric", ())),
+        address_numeric_strong=_by_length(address.get("numeric_strong", ())),
+        hospital_suffixes=_by_length(org.get("hospital", ())),
+        org_suffixes=_by_length(org.get("organization", ())),
+        org_labels=_by_length(org.get("labels", ())),
+        org_generic=frozenset(org.get("generic", ())),
+        context=context,
+    )

@@ -1,0 +1,70 @@
+"""The `tasks` and `tasks_public` build stages.
+
+`tasks` is batchwise: it sees slices of de-identified records (deid_record.v1) and turns each into instruction
+rows (task_row.v1); rows come out in input order, then task order, so any slicing concatenates to the same table.
+
+`tasks_public` is a separate, whole-table stage because the public files (CHIP-CDEE, CHIP-CDN + ICD-10 list) are
+not slices of the record table: reading them inside a batchwise stage would repeat them once per batch, or make
+one batch special. It runs after `tasks` in a recipe: it passes the task rows it receives through unchanged and
+appends the rows built from the files its config names (hashed into its cache key through `input_files`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from cmedins.contracts import load_contract
+from cmedins.stage import StageContext, StageOutput, quarantine_rows, register_stage
+from cmedins.tasks.build import Collector, build_records
+from cmedins.tasks.config import TasksConfig
+from cmedins.tasks.public import build_public
+
+_REQUIRED = ("record_hash",)
+# Fields no builder reads: not converting them to Python saves a tenth of the stage's time.
+_UNUSED = frozenset({"patient_key", "hospital", "admission_date", "discharge_date", "personal_history",
+                     "marital_history", "family_history"})
+
+
+def public_files(config: TasksConfig) -> list[Path]:
+    """Files named in the config, in a stable order, for the runner's cache key."""
+    paths = [*config.cdee_paths, *config.cdn_paths]
+    if config.cdn_paths and config.icd10_path:
+        paths.append(config.icd10_path)
+    return [Path(p) for p in paths]
+
+
+def records_from_table(table: pa.Table, all_fields: bool = False) -> list[dict]:
+    """Rows as dicts over the deid_record.v1 fields the builders read (all of them for plugin tasks)."""
+    missing = [c for c in _REQUIRED if c not in table.column_names]
+    if missing:
+        raise ValueError(f"tasks: input table lacks required column(s) {', '.join(missing)}")
+    wanted = [n for n in load_contract("deid_record").names if all_fields or n not in _UNUSED]
+    names = [n for n in wanted if n in table.column_names]
+    columns = [table.column(n).to_pylist() for n in names]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _output(out: Collector) -> StageOutput:
+    quarantined = quarantine_rows(out.quarantine)
+    return StageOutput(kept=out.rows.to_table(), quarantined=quarantined, stats=dict(sorted(out.stats.items())))
+
+
+@register_stage("tasks", config=TasksConfig, batchwise=True, fan_out=True, output_contract="task_row",
+                input_files=lambda config: [])
+def tasks_stage(table: pa.Table, config: TasksConfig, ctx: StageContext) -> StageOutput:
+    """deid_record.v1 slice -> task_row.v1 rows (+ quarantine, counters rows:<task>, dept:<d>, no_events...)."""
+    return _output(build_records(records_from_table(table, all_fields=bool(config.plugins)), config, ctx.seed))
+
+
+@register_stage("tasks_public", config=TasksConfig, batchwise=False, fan_out=True, output_contract="task_row",
+                input_files=public_files)
+def tasks_public_stage(table: pa.Table, config: TasksConfig, ctx: StageContext) -> StageOutput:
+    """Upstream task rows, passed through, followed by rows from the public CHIP-CDEE / CHIP-CDN files."""
+    out = _output(build_public(config, ctx.seed))
+    upstream = table.cast(load_contract("task_row").schema)
+    stats = {**out.stats, "inputs_used": out.stats.get("inputs_used", 0) + table.num_rows,
+             "passed_through": table.num_rows}
+    return StageOutput(kept=pa.concat_tables([upstream, out.kept]), quarantined=out.quarantined,
+                       stats=dict(sorted(stats.items())))

@@ -1,0 +1,199 @@
+"""Bare-text detection on hand-written clinical sentences (written for these tests, not from the generator)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cmedins.deid import DeidConfig, deidentify_texts
+from cmedins.deid.checksums import gb11643_valid, luhn_valid
+
+# (text, identifiers that must disappear, medical content that must survive)
+CASES: list[tuple[str, list[str], list[str]]] = [
+    ("患者张建国，男，58岁，因“反复胸闷3年”入院。", ["张建国"], ["胸闷", "58岁"]),
+    ("患者欧阳晓峰因头痛2天来诊。", ["欧阳晓峰"], ["头痛"]),
+    ("患者禤志明，男，60岁，诉腰痛。", ["禤志明"], ["腰痛"]),
+    ("李某某，女，33岁，孕2产1。", ["李某"], ["孕2产1"]),
+    ("张先生于今晨突发胸痛。", ["张先生"], ["胸痛"]),
+    ("王女士诉乏力。", ["王女士"], ["乏力"]),
+    ("请心内科李主任会诊，同意目前治疗。", ["李主任"], ["心内科"]),
+    ("由其女儿孙丽陪同就诊。", ["孙丽"], ["就诊"]),
+    ("其母王秀英患2型糖尿病10年。", ["王秀英"], ["2型糖尿病"]),
+    ("医师签名：赵敏", ["赵敏"], []),
+    ("姓名：禾木子 性别：男 年龄：45岁", ["禾木子"], ["45岁"]),
+    ("联系人：刘德华（儿子）", ["刘德华"], ["儿子"]),
+    ("身份证号：110101199003074514。", ["110101199003074514"], []),
+    ("身份证 11010119900307451X 已核对", ["11010119900307451X"], []),
+    ("ID 110101199003071234（校验位错误也算）", ["110101199003071234"], []),
+    ("老身份证号 110101900307123。", ["110101900307123"], []),
+    ("联系电话：13812345678", ["13812345678"], []),
+    ("手机 +86 138-1234-5678，备用 0571-88886666", ["138-1234-5678", "0571-88886666"], []),
+    ("家属电话１３９１２３４５６７８", ["１３９１２３４５６７８"], []),
+    ("座机（010）62345678转123", ["62345678"], []),
+    ("住院号：ZY20230001234，床号：12", ["ZY20230001234", "12"], []),
+    ("门诊号 0012345678 病案号:A123456", ["0012345678", "A123456"], []),
+    ("医保卡号：32010000123456789", ["32010000123456789"], []),
+    ("银行卡 6222 0212 3456 7890 128 退费", ["6222 0212 3456 7890 128"], []),
+    ("邮箱 zhang.san@example.com.cn 联系", ["zhang.san@example.com.cn"], []),
+    ("上传至 http://pacs.hosp.example.cn/view?id=88 与 192.168.1.20", ["pacs.hosp.example.cn", "192.168.1.20"], []),
+    ("车牌号京A·12345，车祸伤", ["A·12345"], ["车祸伤"]),
+    ("护照号码：E12345678", ["E12345678"], []),
+    ("微信号：zjg_1990，QQ：123456789", ["zjg_1990", "123456789"], []),
+    ("家住北京市朝阳区建国路88号3单元502室。", ["北京市朝阳区建国路88号3单元502室"], []),
+    ("现住浙江省杭州市西湖区文三路258号。", ["浙江省杭州市西湖区文三路258号"], []),
+    ("住址：河南省周口市太康县城关镇幸福村3组", ["太康县城关镇幸福村3组"], []),
+    ("工作单位：杭州远航科技有限公司", ["远航科技有限公司"], []),
+    ("曾于浙江大学医学院附属第一医院行手术", ["浙江大学医学院附属第一医院"], ["手术"]),
+    ("2023年3月5日行冠脉造影", ["5日"], ["冠脉造影"]),
+    ("2023-03-05 复查血常规", ["2023-03-05"], ["血常规"]),
+    ("于二〇二三年三月五日出院", ["三月五日"], []),
+    ("出生日期：1950年6月12日", ["1950年6月12日"], []),
+    ("1950年6月12日生，汉族", ["1950年6月12日"], ["汉族"]),
+    ("患者92岁，既往体健", ["92岁"], ["既往体健"]),
+    ("年龄：95，高血压病史", ["95"], ["高血压"]),
+    ("配偶于芸已故，育有1子", ["于芸"], ["育有1子"]),
+    ("上级医师 向莉欢 经治医师:侯瑶", ["向莉欢", "侯瑶"], []),
+    ("门诊随访，挂王行涛护士长门诊复诊。", ["王行涛"], ["门诊随访"]),
+    ("由兄长武和陪同就诊", ["武和"], ["陪同就诊"]),
+    ("父亲（许行翰）体健", ["许行翰"], ["体健"]),
+    ("患者老梁，6个月前活动后气促", ["老梁"], ["气促"]),
+    ("DOB 一九六一年7月5日，生于福建省厦门市", ["一九六一年7月5日", "厦门市"], []),
+    ("住址：西城区水岸名都15-3-1004。职业：农民", ["水岸名都15-3-1004"], ["农民"]),
+    ("在上海瑞丰汽车销售服务有限公司工作", ["瑞丰汽车"], []),
+    ("LMP 3-28，月经规律；予沙丁胺醇 100μg 1-2揿 prn", ["3-28"], ["1-2揿"]),
+    ("2024-05-26 12:47 外院彩超", ["2024-05-26 12:47"], ["彩超"]),
+    ("联系电话 (+86)16644942563", ["16644942563"], []),
+    ("远程会诊终端地址172.160.210.19", ["172.160.210.19"], []),
+]
+
+
+@pytest.fixture(scope="module")
+def results():
+    texts = [c[0] for c in CASES]
+    return deidentify_texts(texts, DeidConfig())
+
+
+@pytest.mark.parametrize("i", range(len(CASES)))
+def test_identifiers_removed_medical_kept(results, i):
+    text, gone, kept = CASES[i]
+    out = results[i].text
+    for g in gone:
+        assert g not in out, f"case {i}: identifier left"
+    for k in kept:
+        assert k in out, f"case {i}: medical content lost"
+
+
+MEDICAL_ONLY = [
+    "予白芍15g、黄芪30g、党参20g、白术10g水煎服。",
+    "诊断：右桡骨远端史密斯骨折。",
+    "BP 160/90mmHg，T 36.5℃，P 88次/分，R 20次/分，SpO2 98%。",
+    "血红蛋白 98g/L，白细胞 12.3×10^9/L，血小板 210×10^9/L。",
+    "予阿司匹林100mg qd、阿托伐他汀20mg qn口服。",
+    "ICD-10：I10.x00 原发性高血压；E11.900 2型糖尿病。",
+    "心前区无隆起，肝区叩痛阴性，双下肢无水肿。",
+    "给予镇痛、镇静处理后转入病区。",
+    "患者高热3天，最高体温39.5℃。",
+    "其父高血压病史，其母体健。",
+    "值班医生查看患者后予吸氧。",
+    "患者陈述胸痛位于胸骨后。",
+    "帕金森病10年，口服多巴丝肼。",
+    "桥本甲状腺炎，予左甲状腺素钠片50μg。",
+    "于当地医院就诊，予抗感染治疗。",
+    "遂来我院门诊，以“肺部感染”收入院。",
+    "3号染色体异常，尿路感染，旁路移植术后。",
+    "术后3天，10天前，2年余。",
+    "CA199 149.1U/ml，CEA 5.6ng/ml。",
+    "卡培他滨d2-14 1500mg po bid，奥沙利铂130mg d1。",
+    "入院前3小时患者安静休息时突然胸痛。",
+    "患者及家属签字出院，办理出院手续。",
+    "玉米、小米等粗粮，得到初步处理后好转。",
+    "肝S2、4、6段低密度影。",
+]
+
+
+def test_medical_text_untouched():
+    res = deidentify_texts(MEDICAL_ONLY, DeidConfig())
+    changed = [i for i, r in enumerate(res) if r.text != MEDICAL_ONLY[i]]
+    assert changed == []
+
+
+def test_placeholders_are_typed():
+    (r,) = deidentify_texts(["患者张建国，男，45岁，电话13812345678。"], DeidConfig())
+    assert "[姓名]" in r.text and "[电话]" in r.text
+    assert {e.entity_type for e in r.entities} == {"PERSON", "PHONE"}
+
+
+def test_year_month_and_shift():
+    (ym,) = deidentify_texts(["2023年3月5日入院，2023-03-09出院"], DeidConfig())
+    assert ym.text == "2023年3月入院，2023-03出院"
+    from cmedins.deid.api import GroupInfo
+
+    (sh,) = deidentify_texts(["2023年3月5日入院，2023-03-09出院"], DeidConfig(date_mode="shift"),
+                             group_info={0: GroupInfo(offset=10)})
+    assert sh.text == "2023年3月15日入院，2023-03-19出院"
+
+
+def test_pseudonyms_consistent_within_scope_and_keyed():
+    from cmedins.deid.api import GroupInfo
+
+    cfg = DeidConfig(mode="pseudonym")
+    texts = ["患者张建国，男，45岁", "张建国诉头痛", "患者张建国，男，45岁"]
+    res = deidentify_texts(texts, cfg, groups=["a", "a", "b"],
+                           group_info={"a": GroupInfo(scope="p1"), "b": GroupInfo(scope="p2")}, secret=b"k1")
+    code_a = res[0].text[res[0].entities[0].out_start:res[0].entities[0].out_end]
+    code_a2 = res[1].text[res[1].entities[0].out_start:res[1].entities[0].out_end]
+    code_b = res[2].text[res[2].entities[0].out_start:res[2].entities[0].out_end]
+    assert code_a == code_a2 and code_a != code_b and code_a.startswith("[姓名-")
+    other = deidentify_texts(texts[:1], cfg, groups=["a"], group_info={"a": GroupInfo(scope="p1")}, secret=b"k2")
+    assert other[0].text != res[0].text
+
+
+def test_names_propagate_within_group():
+    res = deidentify_texts(["患者张建国，男，45岁，胸痛", "张建国自述夜间加重"], DeidConfig(), groups=[1, 1])
+    assert "张建国" not in res[1].text
+
+
+def test_record_aware_partial_forms():
+    from cmedins.deid.api import GroupInfo
+    from cmedins.deid.record_aware import RecordValues
+
+    vals = RecordValues(name="钱多多", phone="13900001111", address="江苏省南京市鼓楼区中山路1号")
+    text = "钱某诉头晕；多多今日好转；电话139 0000 1111；住鼓楼区中山路1号"
+    (r,) = deidentify_texts([text], DeidConfig(), group_info={0: GroupInfo(values=vals)})
+    for leak in ("钱某", "多多", "1111", "中山路"):
+        assert leak not in r.text
+
+
+def test_checksums():
+    assert gb11643_valid("11010119900307451X") is False or gb11643_valid("11010119900307451X") is True
+    assert gb11643_valid("110101199003074514")
+    assert not gb11643_valid("110101199003074515")
+    assert luhn_valid("4111111111111111")
+    assert not luhn_valid("4111111111111112")
+
+
+def test_output_spans_map_back():
+    (r,) = deidentify_texts(["患者张建国，电话13812345678，好转。"], DeidConfig())
+    for e in r.entities:
+        assert r.text[e.out_start:e.out_end].startswith("[")
+    a, b = r.map_span(0, 5)
+    assert r.text[a:b] == "患者[姓名]"
+
+
+def test_residual_scanner_ignores_values_flags_identifiers():
+    from cmedins.deid import scan_residual
+
+    assert scan_residual(["β-HCG 109566.0mIU/mL，HBV-DNA 1234567拷贝/ml", "主治医师：[姓名]  住院医师：[姓名]"]) == []
+    kinds = {f.kind for f in scan_residual(["电话 138 1234 5678", "姓名：张三", "2023年3月5日"])}
+    assert {"mobile", "name_label", "full_date"} <= kinds
+
+
+def test_presidio_analyzer_with_jieba_engine():
+    from cmedins.deid import build_analyzer
+
+    analyzer = build_analyzer()
+    text = "患者张建国，男，45岁。住院号 1234567890，联系电话13812345678。"
+    found = {(r.entity_type, text[r.start:r.end]) for r in analyzer.analyze(text=text, language="zh")}
+    assert ("PERSON", "张建国") in found and ("PHONE", "13812345678") in found
+    assert ("MEDICAL_RECORD_NO", "1234567890") in found
+    artifacts = analyzer.nlp_engine.process_text(text, "zh")
+    assert "住院" in artifacts.lemmas and artifacts.tokens_indices[0] == 0

@@ -1,0 +1,209 @@
+"""The `tasks` stage on hand-written de-identified records: answers against the records' structured fields,
+quarantine reasons, accounting of every record, determinism and the options of TasksConfig."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from test_tasks_support import CARDIO, RESP, records, records_table
+
+from cmedins.contracts import load_contract
+from cmedins.parquet_io import write_table
+from cmedins.stage import StageContext, get_stage
+from cmedins.tasks.formats import parse_coded, parse_diagnoses, parse_events, parse_medications, parse_triage
+
+CTX = StageContext(seed=11, workdir=Path("."), secret=b"test")
+
+
+def run(rows=None, seed: int = 11, **cfg):
+    stage = get_stage("tasks")
+    table = records_table(rows)
+    return stage.fn(table, stage.make_config(cfg), StageContext(seed=seed, workdir=Path("."), secret=b"test"))
+
+
+def by_task(out, record_hash: str) -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {}
+    for r in out.kept.to_pylist():
+        if r["source_record_hash"] == record_hash:
+            rows.setdefault(r["task"], []).append(r)
+    return rows
+
+
+def test_output_matches_contract_and_provenance() -> None:
+    out = run()
+    assert out.kept.schema.equals(load_contract("task_row").schema)
+    assert out.quarantined.schema.equals(load_contract("quarantine").schema)
+    hashes = {r["record_hash"] for r in records()}
+    for r in out.kept.to_pylist():
+        assert r["source_record_hash"] in hashes and r["source"] == "records" and r["deid_version"] == "test-1"
+        assert r["template_id"].startswith(f"{r['task']}.{r['language']}.")
+        assert [m["role"] for m in r["messages"]] == ["user", "assistant"]
+        assert r["messages"][0]["content"] == f"{r['instruction']}\n{r['query']}"
+        assert r["messages"][1]["content"] == r["answer"]
+    assert len(set(out.kept.column("id").to_pylist())) == out.kept.num_rows
+
+
+def test_answers_match_the_records_structured_fields() -> None:
+    rows = by_task(run(), CARDIO["record_hash"])
+    assert set(rows) == {"event_extraction", "triage", "diagnosis", "diagnosis_normalization", "medication",
+                         "summary"}
+    # task 1: one row per annotated sentence, events in annotation order, padded status "否定 " read as 否定
+    events = {r["query"]: parse_events(r["answer"]) for r in rows["event_extraction"]}
+    assert len(events) == 2
+    first, second = (e["sentence"] for e in CARDIO["events"][:2])
+    assert [(e.subject, e.descriptors, e.anatomy, e.status) for e in events[first]] == [
+        ("疼痛", ("压榨样",), ("胸骨后",), "肯定")]
+    assert [(e.subject, e.status) for e in events[second]] == [("发热", "否定"), ("咳嗽", "否定")]
+    # task 2: the department, with a reason naming the primary diagnosis
+    (tri,) = rows["triage"]
+    assert parse_triage(tri["answer"]) == "心血管内科" and "不稳定型心绞痛" in tri["answer"]
+    assert tri["query"].startswith("主诉：" + CARDIO["chief_complaint"])
+    # task 3: the diagnoses in the doctor's wording, primary first; the inpatient header
+    (dx,) = rows["diagnosis"]
+    assert parse_diagnoses(dx["answer"]) == [d["text"] for d in CARDIO["diagnoses"]]
+    assert dx["answer"].startswith("出院诊断：") and "辅助检查：" in dx["query"]
+    # task 4: codes and names in the order of the wordings in the query
+    (norm,) = rows["diagnosis_normalization"]
+    assert [(c.name, c.code) for c in parse_coded(norm["answer"])] == [
+        (d["icd10_name"], d["icd10_code"]) for d in CARDIO["diagnoses"]]
+    assert norm["query"] == "\n".join(f"{i}. {d['text']}" for i, d in enumerate(CARDIO["diagnoses"], 1))
+    # task 5: every order with dose, route, frequency, and a safety sentence
+    (med,) = rows["medication"]
+    assert [m.__dict__ for m in parse_medications(med["answer"])] == CARDIO["medications"]
+    assert med["answer"].splitlines()[-1].startswith("安全提示：")
+    # task 6: the written discharge summary is the answer and is not in the query
+    (summ,) = rows["summary"]
+    assert summ["answer"] == CARDIO["discharge_summary"] and CARDIO["discharge_summary"] not in summ["query"]
+
+
+def test_outpatient_summary_is_composed_from_fields_the_query_shows() -> None:
+    rows = by_task(run(), RESP["record_hash"])
+    assert "event_extraction" not in rows  # no annotations, no rows for task 1
+    (summ,) = rows["summary"]
+    assert "咳嗽、咳痰5天，发热1天" in summ["answer"] and "右下肺社区获得性肺炎" in summ["answer"]
+    assert "白细胞计数 12.8×10^9/L↑" in summ["answer"] and "白细胞计数 12.8×10^9/L↑" in summ["query"]
+    assert "头孢呋辛酯片 0.25g 口服 每日两次" in summ["answer"]
+    assert parse_diagnoses(rows["diagnosis"][0]["answer"]) == ["右下肺社区获得性肺炎"]
+    assert rows["diagnosis"][0]["answer"].startswith("诊断：")
+
+
+def test_failed_checks_go_to_quarantine_with_reasons() -> None:
+    out = run()
+    q = {(r["key"][:1], r["reason"], r["field"]) for r in out.quarantined.to_pylist()}
+    assert q == {("c", "placeholder_only", "query"), ("d", "bad_icd10", "answer"), ("e", "query_too_long", "query")}
+    for r in out.quarantined.to_pylist():
+        assert r["stage"] == "tasks" and r["source"] == "deid" and r["message"].startswith(f"deid row {r['row']} ")
+        assert "[姓名]" not in r["message"] and "上腹部" not in r["message"]
+    # every record yields a row or a quarantine entry
+    kept = set(out.kept.column("source_record_hash").to_pylist())
+    refused = set(out.quarantined.column("key").to_pylist())
+    assert {r["record_hash"] for r in records()} <= kept | refused
+    assert out.stats["records_with_rows"] + out.stats["records_without_rows"] == len(records())
+    assert out.stats["inputs_used"] + out.stats["inputs_quarantined"] == len(records())  # the runner's check
+    assert out.stats["no_events"] == 4 and out.stats["rows:event_extraction"] == 2
+
+
+def test_record_with_nothing_to_build_is_accounted_for() -> None:
+    rec = records()[1] | {"diagnoses": None, "medications": None}
+    out = run([rec], tasks=["diagnosis", "medication"])
+    assert out.kept.num_rows == 0
+    (q,) = out.quarantined.to_pylist()
+    assert q["reason"] == "no_rows" and "diagnosis:no_diagnoses" in q["payload"]
+
+
+def test_event_sentences_cap() -> None:
+    one = by_task(run(event_sentences=1), CARDIO["record_hash"])["event_extraction"]
+    assert len(one) == 1 and one[0]["query"] in {e["sentence"] for e in CARDIO["events"]}
+    assert len(by_task(run(event_sentences=None), CARDIO["record_hash"])["event_extraction"]) == 2
+
+
+def test_record_without_hash_is_refused() -> None:
+    out = run([records()[0] | {"record_hash": ""}])
+    assert out.kept.num_rows == 0
+    assert out.quarantined.column("reason").to_pylist() == ["missing_record_hash"]
+
+
+def test_byte_identical_and_slice_invariant(tmp_path: Path) -> None:
+    a, b = run(), run()
+    write_table(a.kept, tmp_path / "a.parquet")
+    write_table(b.kept, tmp_path / "b.parquet")
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+    parts = [run(records()[:2]), run(records()[2:])]
+    assert pa.concat_tables([p.kept for p in parts]).equals(a.kept)
+    other = run(seed=12)
+    assert other.kept.column("template_id").to_pylist() != a.kept.column("template_id").to_pylist()
+
+
+def test_weights_english_fraction_and_system_prompt() -> None:
+    many = [records()[1] | {"record_hash": f"{i:032x}"} for i in range(400)]
+    out = run(many, tasks=["triage", "diagnosis"], weights={"triage": 0.25, "diagnosis": 2.0},
+              english_fraction=0.5, system_prompt="你是一名医学助手。")
+    n_tri, n_dx = out.stats["rows:triage"], out.stats["rows:diagnosis"]
+    assert 60 <= n_tri <= 140 and n_dx == 800
+    assert out.stats["sampled_out:triage"] == 400 - n_tri
+    assert 0.4 < out.stats["lang:en"] / out.kept.num_rows < 0.6
+    first = out.kept.to_pylist()[0]
+    assert first["messages"][0] == {"role": "system", "content": "你是一名医学助手。"}
+    # weight 2: two rows per record with distinct templates and ids
+    dx = by_task(out, many[0]["record_hash"])["diagnosis"]
+    assert len(dx) == 2 and dx[0]["template_id"] != dx[1]["template_id"] and dx[0]["id"] != dx[1]["id"]
+    zh_only = run(many[:50], tasks=["triage"], english_fraction=0.0)
+    assert set(zh_only.kept.column("language").to_pylist()) == {"zh"}
+
+
+def test_bad_options_are_one_line_errors() -> None:
+    stage = get_stage("tasks")
+    with pytest.raises(ValueError, match="unknown option"):
+        stage.make_config({"englsh_fraction": 0.2})
+    with pytest.raises(ValueError, match="english_fraction"):
+        stage.make_config({"english_fraction": 2})
+    with pytest.raises(ValueError, match="not enabled"):
+        stage.make_config({"tasks": ["triage"], "weights": {"summary": 0.5}})
+    with pytest.raises(KeyError, match="unknown task"):
+        run(tasks=["triag"])
+    with pytest.raises(ValueError, match="lacks required column"):
+        stage.fn(pa.table({"x": [1]}), stage.make_config({}), CTX)
+
+
+def test_sample_cli_prints_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from cmedins.tasks.__main__ import main
+
+    monkeypatch.setenv("COLUMNS", "250")  # no wrapping inside the asserted strings
+    path = tmp_path / "rows.parquet"
+    write_table(run().kept, path)
+    assert main(["sample", "--input", str(path), "--task", "triage", "-n", "20"]) == 0
+    text = capsys.readouterr().out
+    assert "建议就诊科室：心血管内科。" in text and "[日期]" in text  # placeholders survive rich markup
+    assert main(["report", "--input", str(path), "--out", str(tmp_path / "rep")]) == 0
+    assert (tmp_path / "rep" / "departments.svg").read_text(encoding="utf-8").startswith("<svg")
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"x": [1]}), buf)
+    (tmp_path / "bad.parquet").write_bytes(buf.getvalue())
+    with pytest.raises(SystemExit, match="not a task_row table"):
+        main(["sample", "--input", str(tmp_path / "bad.parquet")])
+
+
+def test_a_plugin_task_can_be_added(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "lab_tpl.yaml").write_text(
+        "task: lab_reading\nzh: [请解读以下检验结果。, 请说明下列检验指标是否异常。, 请解读检验单。,"
+        " 这些检验结果正常吗？, 请分析检验结果。]\n",
+        encoding="utf-8")
+    (tmp_path / "lab_plugin.py").write_text(
+        "from pathlib import Path\n"
+        "from cmedins.tasks import Item, register_task\n"
+        "@register_task('lab_reading', '检验解读', templates=Path(__file__).with_name('lab_tpl.yaml'))\n"
+        "def build(record, config):\n"
+        "    labs = [x for x in record.get('labs') or [] if x['flag'] == 'H']\n"
+        "    if not labs:\n"
+        "        return 'no_labs'\n"
+        "    return [Item(query='；'.join(x['item'] + ' ' + x['value'] for x in labs), answer='偏高')]\n",
+        encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = run(tasks=["lab_reading", "triage"], plugins=["lab_plugin"])
+    assert out.stats["rows:lab_reading"] == 2 and out.stats["skipped:lab_reading:no_labs"] == 3
+    assert out.kept.column("task").to_pylist()[:2] == ["lab_reading", "triage"]
