@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+# The public real-data samples live beside the checkout in ../shared/realdata (never copied into the repo);
+# CMEDINS_REALDATA points elsewhere when the checkout lives somewhere else.
+REALDATA = Path(os.environ.get("CMEDINS_REALDATA") or REPO.parent / "shared" / "realdata")
 
 
 @pytest.fixture

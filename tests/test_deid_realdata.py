@@ -10,10 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import REALDATA
 
 from cmedins.deid import DeidConfig, deidentify_texts, scan_residual
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+REAL = REALDATA
 
 
 def _need(path: Path) -> Path:

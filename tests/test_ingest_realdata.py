@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from conftest import REALDATA
 
 from cmedins.contracts import load_contract
 from cmedins.ingest import IngestError, SourceSpec, read_source
 from cmedins.ingest.csv_reader import read_csv
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 TOYHOM = REALDATA / "Toyhom_Chinese_medical_dialogue" / "样例_内科5000-6000.csv"
 CONTRACT = load_contract("record")
 

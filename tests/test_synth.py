@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import REALDATA
 from rapidfuzz.distance import Levenshtein
 
 from cmedins.contracts import load_contract
@@ -22,7 +23,6 @@ from cmedins.synth.identifiers import id_checksum
 from cmedins.synth.vocab_diseases import DISEASES
 from cmedins.synth.vocab_drugs import DRUGS
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 ICD_TSV = REALDATA / "ICD10_Beijing_clinical_v601" / "DERIVED_icd10_beijing_v601.tsv"
 DRUG_TXT = REALDATA / "MedicalKG_dicts_liuhuanyong" / "drug.txt"
 MEDICAL_KINDS = {"lab_value", "vital", "dose", "icd_code", "drug", "herb", "eponym", "anatomy", "symptom"}

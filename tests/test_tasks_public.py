@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import REALDATA
 
 from cmedins.contracts import load_contract
 from cmedins.stage import StageContext, get_stage
@@ -14,7 +15,6 @@ from cmedins.tasks.formats import parse_coded, parse_events
 from cmedins.tasks.icd10 import load_icd10, valid_code
 from cmedins.tasks.public import entry_hash
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 CDEE = REALDATA / "CHIP-CDEE"
 CDN = REALDATA / "CBLUE_CHIP-CDN"
 ICD = REALDATA / "ICD10_Beijing_clinical_v601" / "DERIVED_icd10_beijing_v601.tsv"
