@@ -47,6 +47,8 @@ def test_build_accounts_for_every_record_and_is_cached(tmp_path: Path) -> None:
     assert acc["records_published"] + acc["records_quarantined"] == 400
     assert all(s["accounted"] for s in report["stages"])
     assert (tmp_path / "a" / "report" / "build_report.md").read_text().count("|") > 10
+    svg = (tmp_path / "a" / "report" / "departments.svg").read_text(encoding="utf-8")
+    assert svg.count("<rect") >= 10  # one bar per department of the synthetic corpus
     # a rerun finds every stage up to date
     assert main([str(recipe), "--out", str(tmp_path / "a"), "--quiet"]) == 0
     report = json.loads((tmp_path / "a" / "report" / "build_report.json").read_text())

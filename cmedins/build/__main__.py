@@ -66,8 +66,19 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copyfile(final.output, output)
     report = build_report(recipe, results, output, time.perf_counter() - start, bc.sources_seconds)
     js, md = write_report(report, out_dir / "report")
+    write_plots(output, out_dir / "report")
     print_summary(console, report, md)
     return 0 if report["accounting"]["ok"] and all(s["accounted"] for s in report["stages"]) else 1
+
+
+def write_plots(output: Path, report_dir: Path) -> None:
+    """Bar charts of rows per task and per department (the paper's Fig. 2) when the output holds task rows."""
+    import pyarrow.parquet as pq
+
+    if {"task", "department"} <= set(pq.read_schema(output).names):
+        from cmedins.tasks.report import write_charts
+
+        write_charts(pq.read_table(output, columns=["task", "department", "source"]), report_dir)
 
 
 def print_summary(console: Console, report: dict, md: Path) -> None:
