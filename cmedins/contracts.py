@@ -15,6 +15,20 @@ import yaml
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
+# The free-text sections of a record (record.v1 and deid_record.v1) with their Chinese labels, in the order a
+# Chinese EMR presents them.
+SECTION_LABELS: dict[str, str] = {
+    "chief_complaint": "主诉",
+    "present_illness": "现病史",
+    "past_history": "既往史",
+    "personal_history": "个人史",
+    "marital_history": "婚育史",
+    "family_history": "家族史",
+    "physical_exam": "体格检查",
+    "auxiliary_exam": "辅助检查",
+    "discharge_summary": "出院小结",
+}
+
 _SCALARS: dict[str, pa.DataType] = {
     "string": pa.string(),
     "int32": pa.int32(),

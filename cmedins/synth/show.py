@@ -5,21 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from cmedins.contracts import SECTION_LABELS
 from cmedins.synth.chunk import build_chunk
 from cmedins.synth.compose import TEXT_FIELDS
 from cmedins.synth.generate import CHUNK_SIZE
-
-_TITLES = {
-    "chief_complaint": "主诉",
-    "present_illness": "现病史",
-    "past_history": "既往史",
-    "personal_history": "个人史",
-    "marital_history": "婚育史",
-    "family_history": "家族史",
-    "physical_exam": "体格检查",
-    "auxiliary_exam": "辅助检查",
-    "discharge_summary": "出院小结",
-}
 
 
 def show(records: int, seed: int, console: Console | None = None, highlight: bool = True) -> None:
@@ -42,7 +31,7 @@ def show(records: int, seed: int, console: Console | None = None, highlight: boo
         for f in TEXT_FIELDS:
             if not r[f]:
                 continue
-            t = Text(f"【{_TITLES[f]}】", style="bold")
+            t = Text(f"【{SECTION_LABELS[f]}】", style="bold")
             body = Text(r[f])
             if highlight:
                 for s in spans.get((r["record_id"], f), []):

@@ -5,20 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cmedins.contracts import SECTION_LABELS
 from cmedins.entities import PLACEHOLDERS
-
-# deid_record.v1 text fields and their Chinese section labels, in the order a Chinese record presents them.
-SECTION_LABELS: dict[str, str] = {
-    "chief_complaint": "主诉",
-    "present_illness": "现病史",
-    "past_history": "既往史",
-    "personal_history": "个人史",
-    "marital_history": "婚育史",
-    "family_history": "家族史",
-    "physical_exam": "体格检查",
-    "auxiliary_exam": "辅助检查",
-    "discharge_summary": "出院小结",
-}
 
 
 def clean(text: Any) -> str:
