@@ -376,3 +376,109 @@ def test_vocabularies_are_consistent() -> None:
     assert all(x in DRUGS for v in (*DRUG_OVERRIDES.values(), *COMORBID_DRUGS.values()) for x in v)
     assert all(len(s.split("|")) == 3 for v in SYMPTOMS.values() for s in v)
     assert all("{" not in m or _markup(m)[1] for v in (*SIGNS.values(), *EXAMS.values()) for m in v)
+
+
+# ---------- clinical-finding events: every annotated sentence is annotated completely and correctly ----------
+
+_FINDING_WORDS = (
+    *("呼吸音", "啰音", "压痛", "反跳痛", "杂音", "水肿", "肿大"),
+    *("阳性", "肠鸣音", "墨菲征", "畸形", "充血", "黄染"),
+)
+_NEG_CUE = re.compile(r"无|未见|未闻及|未触及|未扪及|未引出|否认|阴性|不伴|未诉")
+_UNC_CUE = re.compile(r"可能|待排|考虑|疑似|怀疑|可疑|排除|待复核|不除外|？|\?")
+_NOT_DESCRIPTORS = {"阴性", "未见", "未见明显", "未引出", "未触及", "未闻及", "无", "可能", "待排"}
+
+
+def _event_tuples(r: dict) -> dict[str, set[tuple]]:
+    out: dict[str, set[tuple]] = {}
+    for e in r["events"]:
+        key = (e["subject"], tuple(e["descriptors"]), tuple(e["anatomy"]), e["status"])
+        out.setdefault(e["sentence"], set()).add(key)
+    return out
+
+
+def test_system_exam_sentences_state_every_finding(corpus: dict) -> None:
+    """The two sampled failures: 呼吸音清 left out; 墨菲征 given 全腹 and 阴性; 反跳痛 and 肝脾 left out."""
+    seen = {"呼吸音": 0, "墨菲征": 0, "反跳痛": 0, "肝脾": 0}
+    for r in corpus["rows"]:
+        for sentence, evs in _event_tuples(r).items():
+            by_subject = {e[0]: e for e in evs}
+            if "双肺呼吸音清" in sentence:
+                seen["呼吸音"] += 1
+                assert by_subject["呼吸音"][1:] == (("清",), ("双肺",), "肯定")
+            if "墨菲征阴性" in sentence:
+                seen["墨菲征"] += 1
+                assert by_subject["墨菲征"][1:] == ((), (), "否定")
+            if "无压痛及反跳痛" in sentence or "无压痛、反跳痛" in sentence:
+                seen["反跳痛"] += 1
+                assert by_subject["反跳痛"][3] == by_subject["压痛"][3] == "否定"
+            if "肝脾肋下未触及" in sentence or "肝脾未触及" in sentence:
+                seen["肝脾"] += 1
+                assert by_subject["肝脾"][3] == "否定"
+    assert all(n > 20 for n in seen.values()), seen
+
+
+def test_annotated_sentences_cover_every_generated_phrase() -> None:
+    """Over ~500 drafts (near-duplicate copies included), each annotated sentence has one event per subject the
+    generator wrote, every descriptor and anatomy piece belongs to an event, no finding word is left in the plain
+    prose, and the status agrees with the negation / uncertainty cue words."""
+    from cmedins.synth.chunk import ChunkBuilder
+
+    drafts, _ = ChunkBuilder(SEED, 0, 500).drafts(500)
+    checked = 0
+    for d in drafts:
+        by_sentence: dict[int, tuple] = {}
+        for e in d.events:
+            by_sentence.setdefault(id(e.sentence), (e.sentence, []))[1].append(e)
+        for s, evs in by_sentence.values():
+            checked += 1
+            tagged = {t: {p[0] for p in s.pieces if p[1] == t} for t in ("Es", "Ed", "Ea")}
+            assert tagged["Es"] == {e.subject for e in evs}, s.text
+            assert tagged["Ed"] == {w for e in evs for w in e.descriptors}, s.text
+            assert tagged["Ea"] == {w for e in evs for w in e.anatomy}, s.text
+            assert not {w for e in evs for w in e.descriptors} & _NOT_DESCRIPTORS, s.text
+            plain = "".join(p[0] for p in s.pieces if p[1] is None)
+            assert not [w for w in _FINDING_WORDS if w in plain], s.text
+            cue = re.sub("无明显诱因|无诱因", "", plain)
+            statuses = {e.status for e in evs}
+            assert bool(_NEG_CUE.search(cue)) == ("否定" in statuses), s.text
+            assert bool(_UNC_CUE.search(plain)) == ("不确定" in statuses), s.text
+    assert checked > 500 * 8
+
+
+def test_near_duplicate_copies_keep_only_unedited_annotations(corpus: dict) -> None:
+    rows = _by_id(corpus["rows"])
+    dropped = 0
+    for d in corpus["gt"]["duplicates"]:
+        a, b = _event_tuples(rows[d["record_id_a"]]), _event_tuples(rows[d["record_id_b"]])
+        if d["kind"] == "exact":
+            assert a == b
+            continue
+        for sentence, evs in b.items():
+            assert a.get(sentence) == evs  # an edited sentence would differ from every original one
+        dropped += len(a) - len(b)
+    assert dropped > 0
+
+
+def test_markup_assigns_modifiers_to_their_own_finding() -> None:
+    from cmedins.synth.compose import _SYSTEM_EXAM
+    from cmedins.synth.text import MarkupError, parse_markup
+    from cmedins.synth.vocab_overrides import EXAMS, SIGNS
+    from cmedins.synth.vocab_profiles import PROFILES
+
+    _, fs = parse_markup("{s:胸廓}{d:对称}，{a*:双肺}{s:呼吸音}{d:清}，未闻及{s!:干湿性啰音}")
+    assert [(f.subject, f.descriptors, f.anatomy, f.status) for f in fs] == [
+        ("胸廓", ("对称",), (), "肯定"),
+        ("呼吸音", ("清",), ("双肺",), "肯定"),
+        ("干湿性啰音", (), ("双肺",), "否定"),
+    ]
+    _, fs = parse_markup("{a:全腹}无{s!:压痛}及{s!:反跳痛}，{s!:墨菲征}阴性")
+    assert [(f.subject, f.anatomy) for f in fs] == [("压痛", ("全腹",)), ("反跳痛", ("全腹",)), ("墨菲征", ())]
+    with pytest.raises(MarkupError):
+        parse_markup("{a:双肺}{d:纹理增多}，{a:右下肺}{s:斑片影}")  # a modifier with no finding of its own
+    every = [m for p in PROFILES.values() for m in (*p.signs, *p.exams)]
+    every += [m for v in (*SIGNS.values(), *EXAMS.values()) for m in v]
+    every += [m for _, forms in _SYSTEM_EXAM for m in forms]
+    for m in every:
+        _, fs = parse_markup(m.replace("%PR%", "80"))
+        assert not {w for f in fs for w in f.descriptors} & _NOT_DESCRIPTORS, m

@@ -15,7 +15,7 @@ from cmedins.synth import identifiers as ids
 from cmedins.synth import vocab_places as places
 from cmedins.synth.mentions import age_pieces, date_piece, med, patient_name, phone_text, pii, staff_name
 from cmedins.synth.patient import Patient, person_name
-from cmedins.synth.text import Event, Piece, Section, Sentence, fullwidth_digits, parse_markup
+from cmedins.synth.text import Event, Finding, Piece, Section, Sentence, fullwidth_digits, parse_markup
 from cmedins.synth.vocab_diseases import COMORBIDITIES, DISEASES, Disease
 from cmedins.synth.vocab_drugs import DRUGS, HERBS
 from cmedins.synth.vocab_labs import LABS, QUALITATIVE, ROUTINE
@@ -138,14 +138,9 @@ _NEG_INFECT = ("肝炎", "结核", "伤寒", "疟疾")
 
 
 @cache
-def _markup(m: str) -> tuple[tuple[Piece, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], str]:
-    status = "肯定"
-    if m.startswith("!"):
-        status, m = "否定", m[1:]
-    elif m.startswith("?"):
-        status, m = "不确定", m[1:]
-    pieces, words = parse_markup(m)
-    return tuple(pieces), tuple(words["s"]), tuple(words["d"]), tuple(words["a"]), status
+def _markup(m: str) -> tuple[tuple[Piece, ...], tuple[Finding, ...]]:
+    pieces, findings = parse_markup(m)
+    return tuple(pieces), tuple(findings)
 
 
 _BEFORE_WORDS = (
@@ -178,7 +173,7 @@ _SYSTEM_EXAM: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (
         ("皮肤", "黄染", "巩膜", "皮疹", "瘀", "红斑", "疱疹", "鳞屑", "紫癜"),
         (
-            "!{a:全身皮肤黏膜}无{s:黄染}，无{s:皮疹}及{s:出血点}",
+            "!{a:全身皮肤黏膜}无{s:黄染}、{s:皮疹}及{s:出血点}",
             "!{a:皮肤巩膜}无{s:黄染}",
             "!{a:全身皮肤}未见{s:瘀点瘀斑}",
         ),
@@ -186,36 +181,52 @@ _SYSTEM_EXAM: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("淋巴结",), ("!{a:全身浅表淋巴结}未触及{s:肿大}", "!{a:浅表淋巴结}未扪及{s:肿大}")),
     (
         ("瞳孔", "眼", "睑", "角膜", "晶状体", "结膜"),
-        ("头颅无畸形，双侧瞳孔等大等圆，直径约3mm，对光反射灵敏", "双瞳等大等圆，对光反射存在，眼睑无水肿"),
+        (
+            "{a:头颅}无{s!:畸形}，{a:双侧}{s:瞳孔}{d:等大等圆}，{d:直径约3mm}，{s:对光反射}{d:灵敏}",
+            "{s:双瞳}{d:等大等圆}，{s:对光反射}{d:存在}，{a:眼睑}无{s!:水肿}",
+        ),
     ),
     (
         ("颈", "甲状腺", "颈静脉", "气管"),
-        ("颈软，无抵抗，气管居中，甲状腺未触及肿大", "!{a:颈静脉}无{s:怒张}，{a:甲状腺}未触及{s:肿大}"),
+        (
+            "{s:颈}{d:软}，无{s!:抵抗}，{s:气管}{d:居中}，{a:甲状腺}未触及{s!:肿大}",
+            "!{a:颈静脉}无{s:怒张}，{a:甲状腺}未触及{s:肿大}",
+        ),
     ),
     (
         ("肺", "啰音", "呼吸音", "胸廓", "哮鸣", "叩诊", "桶状"),
-        ("!胸廓对称，{a:双肺}呼吸音清，未闻及{s:干湿性啰音}", "!{a:双肺}叩诊清音，呼吸音清，未闻及{s:啰音}"),
+        (
+            "{s:胸廓}{d:对称}，{a*:双肺}{s:呼吸音}{d:清}，未闻及{s!:干湿性啰音}",
+            "{a*:双肺}叩诊{s:清音}，{s:呼吸音}{d:清}，未闻及{s!:啰音}",
+        ),
     ),
     (
         ("心", "杂音", "律", "心音"),
         (
-            "心前区无隆起，心界不大，心率%PR%次/分，律齐，各瓣膜听诊区未闻及病理性杂音",
-            "!心率%PR%次/分，律齐，{a:各瓣膜听诊区}未闻及{s:杂音}",
+            "{a:心前区}无{s!:隆起}，{s:心界}{d:不大}，{s:心率}{d:%PR%次/分}，{s:心律}{d:齐}，"
+            "{a:各瓣膜听诊区}未闻及{d:病理性}{s!:杂音}",
+            "{s:心率}{d:%PR%次/分}，{s:心律}{d:齐}，{a:各瓣膜听诊区}未闻及{s!:杂音}",
         ),
     ),
     (
         ("腹", "压痛", "墨菲", "麦氏", "肝", "脾", "肠鸣", "浊音", "包块", "腹水"),
         (
-            "!腹平软，{a:全腹}无{s:压痛}及反跳痛，肝脾肋下未触及，{s:墨菲征}{d:阴性}",
-            "腹软，无压痛、反跳痛，肝脾未触及，移动性浊音阴性，肠鸣音4次/分",
+            "{s:腹}{d:平软}，{a:全腹}无{s!:压痛}及{s!:反跳痛}，{s!:肝脾}{a:肋下}未触及，{s!:墨菲征}阴性",
+            "{s:腹}{d:软}，无{s!:压痛}、{s!:反跳痛}，{s!:肝脾}未触及，{s!:移动性浊音}阴性，{s:肠鸣音}{d:4次/分}",
         ),
     ),
     (("下肢", "水肿"), ("!{a:双下肢}无{s:水肿}", "!{a:双下肢}无{d:凹陷性}{s:水肿}")),
     (
         ("反射", "巴宾斯基", "肌力", "肌张力", "征", "面", "鼻唇沟", "震颤"),
-        ("四肢肌力、肌张力正常，生理反射存在，病理反射未引出", "!{s:巴宾斯基征}{d:阴性}，{s:脑膜刺激征}{d:阴性}"),
+        (
+            "{a:四肢}{s:肌力}、{s:肌张力}{d:正常}，{s:生理反射}{d:存在}，{s!:病理反射}未引出",
+            "{s!:巴宾斯基征}阴性，{s!:脑膜刺激征}阴性",
+        ),
     ),
-    (("脊柱", "四肢", "关节", "畸形", "骨"), ("脊柱四肢无畸形，活动自如", "脊柱生理弯曲存在，四肢关节无红肿")),
+    (
+        ("脊柱", "四肢", "关节", "畸形", "骨"),
+        ("{a:脊柱四肢}无{s!:畸形}，{s:活动}{d:自如}", "{a:脊柱}{s:生理弯曲}{d:存在}，{a:四肢关节}无{s!:红肿}"),
+    ),
 )
 
 
@@ -355,8 +366,8 @@ class Composer:
         self.sent(section, pieces, evs)
 
     def markup_sentence(self, section: str, m: str, prefix: list[Piece] = (), end: str = "。") -> None:
-        pieces, subj, descs, anats, status = _markup(m)
-        evs = [(s, list(descs), list(anats), status) for s in subj]  # 压痛、反跳痛: one event per finding
+        pieces, findings = _markup(m)
+        evs = [(f.subject, f.descriptors, f.anatomy, f.status) for f in findings]  # one event per finding
         self.sent(section, [*prefix, *pieces, self.q(end)], evs)
 
     def duration(self) -> str:
@@ -493,10 +504,20 @@ class Composer:
         r = self.rng.random()
         if r < 0.2 or "升高" in first.split("|")[0]:
             found = any(k in first for k in ("肿", "结节", "块", "增大", "升高"))
-            pieces = [self.q("发现" if found else self.c("反复", "间断")), *pieces]
+            course = self.c("反复", "间断")
+            if found:
+                pieces = [self.q("发现"), *pieces]
+            elif not any(course in e[1] for e in evs):  # 反复胸痛: the course word describes each complaint
+                pieces = [(course, "Ed"), *pieces]
+                for e in evs:
+                    e[1].insert(0, course)
         pieces.append(self.q(dur))
         if self.rng.random() < 0.3:
-            pieces.append(self.q(self.c("，加重", "，再发", "，复发", "，加重") + f"{self.rng.randrange(1, 8)}天"))
+            change = self.c("加重", "再发", "复发", "加重")  # ，加重3天: said of the complaint as a whole
+            pieces += [self.q("，"), (change, "Ed"), self.q(f"{self.rng.randrange(1, 8)}天")]
+            for e in evs:
+                if change not in e[1]:
+                    e[1].append(change)
         if self.rng.random() < 0.3:
             pieces.append(self.q("。"))
         self.sent("chief_complaint", pieces, evs)
@@ -560,7 +581,8 @@ class Composer:
         evs = [e1]
         if len(sx) > 1 and rng.random() < 0.7:
             p2, e2 = self.symptom(sx[1])
-            pieces += [self.q(self.c("，伴", "，伴有", "，同时伴", "，并")), *p2]
+            joints = ("，伴", "，伴有", "，同时伴", *(() if p2[0][0].startswith("无") else ("，并",)))
+            pieces += [self.q(self.c(*joints)), *p2]  # not 并无痛性…, which reads as a negation
             evs.append(e2)
         pieces.append(self.q("。"))
         self.sent(sec, pieces, evs)
@@ -722,7 +744,9 @@ class Composer:
             found = [self.q("体检发现"), med(f"血肌酐 {rng.randrange(130, 600)}μmol/L", "lab_value")]
         else:
             subj = self.sx[0].split("|")[0]
-            found = [self.q(self.c("无明显诱因出现", "反复出现", "开始出现")), (subj, "Es")]
+            how = self.c("无明显诱因出现", "反复出现", "开始出现")
+            found = [("反复", "Ed"), self.q("出现")] if how == "反复出现" else [self.q(how)]
+            found.append((subj, "Es"))
         where = self.hosp() if rng.random() < 0.6 else self.q(self.c("当地医院", "外院", "社区医院"))
         oral = [x for x in self.drug_list if DRUGS[x][1] in ("口服", "吸入", "外用", "滴眼", "鼻喷", "嚼服")]
         dname = rng.choice(oral or list(self.drug_list))
@@ -749,8 +773,12 @@ class Composer:
             pieces.append(
                 self.q(self.c("，病情控制尚可。", "，症状时有反复。", "，未规律复查。", "治疗，症状可缓解。"))
             )
-        evs = [(found[-1][0], [], [], "肯定")] if found[-1][1] == "Es" else []
-        self.sent(sec, pieces, evs)
+        if found[-1][1] == "Es":  # 5年前出现胸痛， is annotated alone: the quoted diagnosis after it is no finding
+            cut = len(lead) + 2 + len(found)
+            descs = [w for w, tag in found if tag == "Ed"]
+            self.sent(sec, pieces[:cut], [(found[-1][0], descs, [], "肯定")])
+            pieces = pieces[cut:]
+        self.sent(sec, pieces)
 
     def past_history(self) -> None:
         rng, v, sec = self.rng, self.v, "past_history"
@@ -784,9 +812,13 @@ class Composer:
                     pieces.append(self.q("、"))
                 pieces.append((s, "Es"))
                 evs.append((s, [], [], "否定"))
-            pieces.append(self.q(self.c("等传染病史，", "等传染病病史；", "病史，")))
-            pieces.append(self.q(self.c("否认外伤史，", "无重大外伤史，", "")))
-            self.sent(sec, pieces + [self.q(self.c("否认输血史。", "无输血史。", "预防接种史随当地。"))], evs)
+            if self.sections[sec].sep:  # sentences on their own lines end with a full stop
+                pieces.append(self.q(self.c("等传染病史。", "病史。")))
+            else:
+                pieces.append(self.q(self.c("等传染病史，", "等传染病病史；", "病史，")))
+            self.sent(sec, pieces, evs)  # its own sentence: 外伤史/输血史 are history items, not findings
+            rest = [self.q(self.c("否认外伤史，", "无重大外伤史，", ""))]
+            self.sent(sec, [*rest, self.q(self.c("否认输血史。", "无输血史。", "预防接种史随当地。"))])
         if not self.child and v.age >= 20 and rng.random() < 0.35:
             surg = rng.choice(
                 [

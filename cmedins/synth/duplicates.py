@@ -1,7 +1,9 @@
 """Planted near duplicates: copy-forward notes and repeat visits whose text differs by 1–10 % of characters.
 
 Edits (insertion, deletion, substitution, sentence reordering) only touch plain prose pieces, so identifier and
-medical-term spans and event sentences stay exact in the copy. The edit rate written to the ground truth is
+medical-term spans stay exact in the copy. An edit inside an annotated sentence can add a qualifier (阵发性, 明显)
+or garble a negation cue (未见 -> 未有), so the copy drops that sentence's events rather than teach a wrong or
+incomplete answer; reordering moves whole sentences and keeps them. The edit rate written to the ground truth is
 *measured* (Levenshtein distance / length of the original's concatenated free text), not the planned budget.
 This module deliberately shares no similarity code with the deduplicator.
 """
@@ -76,11 +78,12 @@ def _plain_slots(d: Draft) -> list[tuple[Sentence, int]]:
     ]
 
 
-def _edit_once(rng: random.Random, d: Draft, op: str) -> int:
+def _edit_once(rng: random.Random, d: Draft, op: str, edited: set[int]) -> int:
     slots = _plain_slots(d)
     if not slots:
         return 0
     s, i = rng.choice(slots)
+    edited.add(id(s))
     text = s.pieces[i][0]
     pos = rng.randrange(len(text))
     if op == "insert":
@@ -127,6 +130,7 @@ def plant_near_duplicate(rng: random.Random, original: Draft) -> tuple[Draft, fl
         budget = max(1, int(target * len(base)))
         copy = copy_draft(original)
         ops: set[str] = set()
+        edited: set[int] = set()  # ids of the copy's sentences whose text an edit touched
         spent = 0
         if rng.random() < 0.35:
             cost = _reorder(rng, copy, int(budget * 0.7))
@@ -135,7 +139,7 @@ def plant_near_duplicate(rng: random.Random, original: Draft) -> tuple[Draft, fl
                 spent += cost
         while spent < budget:
             op = rng.choice(("insert", "delete", "substitute", "substitute"))
-            cost = _edit_once(rng, copy, op)
+            cost = _edit_once(rng, copy, op, edited)
             if not cost:
                 break
             ops.add(op)
@@ -143,10 +147,11 @@ def plant_near_duplicate(rng: random.Random, original: Draft) -> tuple[Draft, fl
         rate = edit_rate(base, free_text(copy))
         while rate < MIN_RATE:
             deficit = int((MIN_RATE * 1.3 - rate) * len(base)) + 1
-            if not all(_edit_once(rng, copy, "substitute") for _ in range(deficit)):
+            if not all(_edit_once(rng, copy, "substitute", edited) for _ in range(deficit)):
                 break
             ops.add("substitute")
             rate = edit_rate(base, free_text(copy))
+        copy.events = [e for e in copy.events if id(e.sentence) not in edited]
         if MIN_RATE <= rate <= MAX_RATE:
             return copy, rate, ",".join(sorted(ops))
     return copy, rate, ",".join(sorted(ops))
