@@ -5,7 +5,8 @@
 Generates a corpus with `cmedins.synth` on a seed the tests never use (or reads --corpus DIR), runs detection, and
 prints per entity type:
   * recall: a ground-truth identifier counts as found only when every one of its characters is inside some
-    redacted span (any type: a leak is a leak); `typed` also requires the same type;
+    redacted span (any type: a leak is a leak), except that a birth date caught only as a visit DATE is a miss
+    (year-month mode keeps its year and month); `typed` also requires the same type;
   * over-redaction of medical terms: share of ground-truth medical terms (herbs, drugs, values, eponyms) that
     lost at least one character;
   * PII-free texts altered: share of texts the ground truth marks identifier-free that changed at all.
@@ -113,7 +114,10 @@ def score(corpus: Path, mode: str, cfg: DeidConfig, show_misses: int = 0) -> int
             continue
         t = r["entity_type"]
         total[t] += 1
-        if covered(k, r["start"], r["end"]):
+        # a birth date caught only as a visit DATE keeps its year and month in year-month mode: that is a leak
+        removed = covered(k, r["start"], r["end"]) and (
+            t != "BIRTH_DATE" or all(typed[k].get(i) != "DATE" for i in range(r["start"], r["end"])))
+        if removed:
             found[t] += 1
             if all(typed[k].get(i) == t for i in range(r["start"], r["end"])):
                 found_typed[t] += 1

@@ -42,7 +42,7 @@ def _date_replacement(span: Span, value: str, cfg: DeidConfig, offset: int, ref_
     if cfg.date_mode == "year_month":
         if kind in ("ym",) or (kind in ("cn", "cnnum", "cn2") and d == 0):
             return value  # already year-month
-        if kind == "md":
+        if kind in ("md", "cnmd"):
             return f"{m}月"
         if kind == "mdnum":
             return PLACEHOLDERS["DATE"]  # a bare 3-28 keeps no month: "3" alone would read as a count
@@ -57,7 +57,7 @@ def _date_replacement(span: Span, value: str, cfg: DeidConfig, offset: int, ref_
     new = base + timedelta(days=offset)
     if kind in ("cn", "cnnum", "cn2"):
         return f"{new.year}年{new.month}月{new.day}日" if d else f"{new.year}年{new.month}月"
-    if kind == "md":
+    if kind in ("md", "cnmd"):
         return f"{new.month}月{new.day}日"
     if kind == "mdnum":
         return f"{new.month}-{new.day}"

@@ -106,12 +106,16 @@ def _serial(texts: list[str], cfg: DeidConfig, keys: list, info: dict, secret: b
         gi = info.get(k) or GroupInfo()
         terms = search_terms(gi.values) if (cfg.record_aware and gi.values is not None) else []
         group_texts = [texts[i] for i in idx]
-        raw = [candidate_spans(t, cfg.redact_institutions, terms) if t else [] for t in group_texts]
+        folded = [fold(t) for t in group_texts]
+        raw = [candidate_spans(t, cfg.redact_institutions, terms, f) if t else []
+               for t, f in zip(group_texts, folded, strict=True)]
         spans = [resolve(r, cfg.threshold) for r in raw]
         extra = propagation_terms(group_texts, spans)
         if extra:
-            spans = [resolve(r + find_terms(t, fold(t), extra), cfg.threshold) if t else []
-                     for t, r in zip(group_texts, raw, strict=True)]
+            for j, (t, f) in enumerate(zip(group_texts, folded, strict=True)):
+                found = find_terms(t, f, extra) if t else []
+                if found:  # only texts where a propagated name or place occurs are resolved again
+                    spans[j] = resolve(raw[j] + found, cfg.threshold)
         for i, t, ss in zip(idx, group_texts, spans, strict=True):
             results[i] = _anonymize(t, ss, cfg, secret, gi)
     return results  # type: ignore[return-value]

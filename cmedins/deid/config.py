@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-DEID_CODE_VERSION = "deid-1.0"
+DEID_CODE_VERSION = "deid-1.1"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ presidio's per-text NLP pass and orchestration, and calls jieba only on the few 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from cmedins.deid.detect_dates import detect_dates
 from cmedins.deid.detect_names import detect_names
 from cmedins.deid.detect_numbers import detect_numbers
@@ -15,6 +17,7 @@ from cmedins.deid.record_aware import find_terms
 from cmedins.deid.spans import Span, resolve
 from cmedins.deid.text_norm import fold
 
+_CACHE_MAX_CHARS = 160
 PROPAGATED = ("PERSON", "ADDRESS", "ORGANIZATION", "HOSPITAL")
 _TITLE_TAILS = ("某某", "某", "先生", "女士", "小姐", "老师", "医生", "医师", "大夫", "主任", "教授", "护士")
 
@@ -31,12 +34,24 @@ def raw_spans(text: str, redact_institutions: bool = True, folded: str | None = 
     return spans
 
 
-def candidate_spans(text: str, redact_institutions: bool = True, terms: list | None = None) -> list[Span]:
-    """Unresolved spans of one text, with the record's own values (`terms`) added when given."""
-    folded = fold(text)
-    spans = raw_spans(text, redact_institutions, folded)
+@lru_cache(maxsize=8192)
+def _raw_spans_cached(text: str, redact_institutions: bool) -> tuple[Span, ...]:
+    return tuple(raw_spans(text, redact_institutions))
+
+
+def candidate_spans(text: str, redact_institutions: bool = True, terms: list | None = None,
+                    folded: str | None = None) -> list[Span]:
+    """Unresolved spans of one text, with the record's own values (`terms`) added when given.
+
+    Short texts recur verbatim across records (否认高血压、糖尿病病史。, 同上), so their bare-text spans are memoised
+    per process; detection is a pure function of the text, so this changes no output.
+    """
+    if len(text) <= _CACHE_MAX_CHARS:
+        spans = list(_raw_spans_cached(text, redact_institutions))
+    else:
+        spans = raw_spans(text, redact_institutions, fold(text) if folded is None else folded)
     if terms:
-        spans += find_terms(text, folded, terms)
+        spans += find_terms(text, fold(text) if folded is None else folded, terms)
     return spans
 
 

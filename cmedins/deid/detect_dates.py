@@ -46,6 +46,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"(?![\d.\-~/%A-Za-z×*]|\s*[次天日周月年岁个粒片支袋瓶级度期型项处根枚颗滴小分秒节段针组例倍mc克升度揿喷吸贴包丸剂勺口g])")),
     # 3月5日 / 3月5号 (no year)
     ("md", re.compile(r"(?<![\d年.])" + _M + r"\s*月\s*" + _D + r"\s*[日号]")),
+    # 三月五日 / 十二月三十一号 (Chinese numerals, no year)
+    ("cnmd", re.compile(r"(?<![〇零○一二三四五六七八九十年])(?P<cm>十[一二]?|[一二三四五六七八九])月"
+                        r"(?P<cd>[一二]?十[一二三四五六七八九]?|三十一?|[一二三四五六七八九])[日号]")),
     # 3.5 / 3-5 before a visit word is too ambiguous with values; not matched on purpose.
 )
 
@@ -54,9 +57,12 @@ _TIME = re.compile(r"\s?(?:[01]?\d|2[0-3])(?:[:：][0-5]\d(?:[:：][0-5]\d)?|时
 _AGE = re.compile(r"(?<![\d.])(?P<n>9\d|1[01]\d)\s*(?:周岁|岁|歲|yrs?|years?)"
                   r"|(?:年龄|年齡)\s*[:：]?\s*(?P<n2>9\d|1[01]\d)(?![\d.])"
                   r"|(?P<cn>九十[一二三四五六七八九]?|一百(?:零?[一二三四五六七八九]|一十?[一二三四五六七八九]?)?)(?:周岁|岁)")
+_ANY_DIGIT = re.compile(r"\d")
+_AGE_UNIT = re.compile(r"\s*(?:周岁|岁|歲|yrs?|years?)")
 _YEARISH = re.compile(r"(?:18|19|20)\d\d")
 _DOSE_BEFORE = re.compile(r"(?:mg|g|μg|ug|ml|iu|u|片|粒|支|丸|袋|次|每日|每天|qd|bid|tid)\s*$", re.IGNORECASE)
-_BIRTH_AFTER = re.compile(r"\s*(?:出生|生人|生)(?![气活病产殖长理成])")
+_BIRTH_AFTER = re.compile(r"\s*(?:出生|生人|生)(?![气活病产殖长理成])"
+                          r"|\s*[，,、]\s*(?:出生于|生于|出生在|出生地)")  # 1964年4月，出生于北京市: the birth month
 
 
 def _cn_int(s: str) -> int:
@@ -79,6 +85,8 @@ def _birth_label() -> re.Pattern[str]:
 def _parts(kind: str, m: re.Match[str]) -> tuple[int, int, int]:
     """(year, month, day) with 0 for a missing part."""
     g = m.groupdict()
+    if kind == "cnmd":
+        return 0, _cn_int(g["cm"]), _cn_int(g["cd"])
     if kind == "cnnum":
         y = int("".join(str(_CN_DIGIT[c]) for c in g["cy"]))
         return y, _cn_int(g["cm"]), _cn_int(g["cd"]) if g.get("cd") else 0
@@ -96,7 +104,7 @@ def _parts(kind: str, m: re.Match[str]) -> tuple[int, int, int]:
 def detect_dates(folded: str) -> list[Span]:
     """Dates (DATE or BIRTH_DATE) and ages over 89 (AGE) of one folded text."""
     out: list[Span] = []
-    if not any(c.isdigit() for c in folded) and "年" not in folded and "月" not in folded and "岁" not in folded:
+    if _ANY_DIGIT.search(folded) is None and "年" not in folded and "月" not in folded and "岁" not in folded:
         return out
     birth_label = _birth_label()
     has_year = _YEARISH.search(folded) is not None
@@ -105,7 +113,8 @@ def detect_dates(folded: str) -> list[Span]:
         # cheap gates: most patterns need a 4-digit year, 年 or 月; skip them on texts that have none
         if kind in ("iso", "compact", "dmy", "ym") and not has_year:
             continue
-        if (kind == "cn" and not (has_year and has_nian)) or (kind in ("cn2", "cnnum") and not has_nian):
+        if (kind == "cn" and not (has_year and has_nian)) or (kind in ("cn2", "cnnum") and not has_nian) or \
+                (kind == "cnmd" and not has_yue):
             continue
         if (kind == "md" and not has_yue) or (kind in ("mdnum", "iso2") and "-" not in folded and "/" not in folded):
             continue
@@ -129,9 +138,12 @@ def detect_dates(folded: str) -> list[Span]:
             if kind == "ym" and not is_birth:
                 score = 0.6
             out.append(Span(s, e, etype, score, f"date:{y}-{mo}-{d}:{kind}"))
-    for m in _AGE.finditer(folded):
-        if m.group("n2") is not None:  # 年龄：95 -> keep the label, replace the number
-            out.append(Span(m.start("n2"), m.end("n2"), "AGE", 0.9, "age"))
+    age_gate = "岁" in folded or "歲" in folded or "年龄" in folded or "年齡" in folded or "yr" in folded or \
+        "year" in folded
+    for m in (_AGE.finditer(folded) if age_gate else ()):
+        if m.group("n2") is not None:  # 年龄：95 -> keep the label, replace the number (and its 岁: 年龄：98岁)
+            unit = _AGE_UNIT.match(folded, m.end("n2"))
+            out.append(Span(m.start("n2"), unit.end() if unit else m.end("n2"), "AGE", 0.9, "age"))
         else:
             out.append(Span(m.start(), m.end(), "AGE", 0.9, "age"))
     return out

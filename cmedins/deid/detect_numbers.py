@@ -45,6 +45,13 @@ _LONG_DIGITS = re.compile(r"(?<![0-9.])(\d(?:[ \-]?\d){6,})(?![0-9]|\.\d|\s?(?:m
 _CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-]?\d{7,}[A-Za-z0-9]*)(?![A-Za-z0-9.])")
 _BED = re.compile(r"(?<![0-9A-Za-z])((?:[A-Z]|\+)?\d{1,3})(?:号)?床(?![位边旁头尾上下])")
 
+# cheap gates (a literal scan) before patterns that would otherwise be tried at every position
+_URL_GATE = re.compile(r"://|www\.|\.(?:com|cn|net|org|gov|edu|info|io|top|xyz|cc)")
+_ANY_DIGIT = re.compile(r"\d")
+_IP_GATE = re.compile(r"\d\.\d{1,3}\.\d")
+# half-masked numbers (138****1234, 4401**********1234): the digits left are still part of an identifier
+_MASKED = re.compile(r"(?<![0-9A-Za-z*])(\d{1,6}\*{2,12}\d{1,6}[Xx]?)(?![0-9A-Za-z*])")
+_POSTCODE = re.compile(r"(?:邮编|邮政编码)\s*[:：]?\s*(\d{6})(?!\d)")
 _LABELLED_TYPES = ("ID_NUMBER", "MEDICAL_RECORD_NO", "INSURANCE_NO", "BANK_CARD", "PASSPORT", "SOCIAL_ACCOUNT", "PHONE")
 
 
@@ -59,7 +66,7 @@ def _label_regex() -> re.Pattern[str]:
     # label, optional "号/号码", a separator, then the value
     return re.compile(
         "(?:" + "|".join(parts) + r")(?:号码|号)?\s*(?:[:：#＃=]|为|是|[(（][^)）]{0,6}[)）])?\s*"
-        r"(?P<value>[A-Za-z0-9][A-Za-z0-9_\-.@]{0,40})"
+        r"(?P<value>[A-Za-z0-9][A-Za-z0-9_\-.@*]{0,40})"  # * : a half-masked value (4401****1234) still leaks
     )
 
 
@@ -71,11 +78,11 @@ def detect_numbers(folded: str) -> list[Span]:
     """All structured-identifier spans of one (folded) text."""
     out: list[Span] = []
     add = out.append
-    has_digit = any(c.isdigit() for c in folded)
+    has_digit = _ANY_DIGIT.search(folded) is not None
     if "@" in folded:
         for m in _EMAIL.finditer(folded):
             add(Span(m.start(), m.end(), "EMAIL", 0.95, "email"))
-    if "." in folded or "/" in folded:
+    if _URL_GATE.search(folded):
         for m in _URL.finditer(folded):
             add(Span(m.start(), m.end(), "URL", 0.9, "url"))
     if has_digit:
@@ -83,6 +90,15 @@ def detect_numbers(folded: str) -> list[Span]:
     for m in _PLATE.finditer(folded):
         add(Span(m.start(1), m.end(1), "LICENSE_PLATE", 0.9, "plate"))
     _labelled(folded, add)
+    if "*" in folded:
+        for m in _MASKED.finditer(folded):
+            v = m.group(1)
+            etype = "PHONE" if len(v) == 11 and v[0] == "1" else ("ID_NUMBER" if len(v) in (15, 18) else
+                                                                  "MEDICAL_RECORD_NO")
+            add(Span(m.start(1), m.end(1), etype, 0.85, "masked_number"))
+    if "邮" in folded:
+        for m in _POSTCODE.finditer(folded):
+            add(Span(m.start(1), m.end(1), "ADDRESS", 0.9, "postcode"))
     return out
 
 
@@ -90,9 +106,9 @@ _LONGISH = re.compile(r"\d[\d \-]{5,}\d")
 
 
 def _numeric(folded: str, add) -> None:
-    for m in _BED.finditer(folded):
+    for m in (_BED.finditer(folded) if "床" in folded else ()):
         add(Span(m.start(1), m.end(1), "MEDICAL_RECORD_NO", 0.6, "bed_number"))
-    if "." in folded:
+    if _IP_GATE.search(folded):
         for m in _IP.finditer(folded):
             prev = folded[m.start(1) - 1:m.start(1)]
             if all(len(p) == 1 for p in m.group(1).split(".")) or (prev.isascii() and prev.isalpha()):

@@ -25,6 +25,8 @@ _WEAK_ORG_SUFFIXES = frozenset(("所", "局", "厂", "分局", "公司", "政府
 _WORK_AFTER = re.compile(r"[\u4e00-\u9fff]{0,2}?(?:工作|上班|从事|任职|就职|就读|上学|务工|打工)")
 _PREP = re.compile(r"[在于到赴]")
 _ORG_LABEL = re.compile(r"(?:工作单位|单位|就职于|任职于|工作于|就读于|毕业于|供职于|受雇于)\s*[:：]?\s*")
+_ORIGIN_FIELD = re.compile(r"(?:籍贯|户籍地址|户籍地|户籍|出生地|原籍)\s*[:：]\s*(?P<place>[\u4e00-\u9fff]{2,12})")
+_NOT_A_PLACE = frozenset("本地 当地 不详 未知 同上 无 中国 汉族".split())
 _NAME_CHARS = set("0123456789（）()")
 _LEAD_STOP = set("在于至到往赴为是的，。、；：:,;")
 
@@ -63,12 +65,23 @@ def _label_before(text: str, start: int, labels: tuple[str, ...], width: int = 1
     return any(w in before for w in labels)
 
 
+@cache
+def _gate_regex() -> re.Pattern[str]:
+    """Anything an address run needs at least one of: a strong ending, a numbered part or an address label."""
+    lx = lexicon()
+    words = sorted(set(lx.address_strong) | set(lx.address_labels), key=lambda w: (-len(w), w))
+    nums = "|".join(re.escape(w) for w in lx.address_numeric_strong)
+    return re.compile("|".join(re.escape(w) for w in words) + f"|[0-9{_NUM}A-Za-z](?:{nums})|[0-9]-[0-9]")
+
+
 def detect_addresses(text: str) -> list[Span]:
     lx = lexicon()
     addr_re, comp_re, _, _, single_re = _regexes()
     out: list[Span] = []
     strong = lx.address_strong
-    for m in addr_re.finditer(text):
+    # the run pattern tries a lazy name at every Han position: run it only when a strong ending or a label is there
+    gate = _gate_regex().search(text) is not None
+    for m in (addr_re.finditer(text) if gate else ()):
         first = comp_re.match(text, m.start())
         s = _trim_lead(text, m.start(), first.end() if first else m.end())
         e = m.end()
@@ -88,6 +101,11 @@ def detect_addresses(text: str) -> list[Span]:
         if lx.starts_with_allowed(text[s:e]) or any(lx.ends_with_allowed(c) for c in comps):
             continue
         out.append(Span(s, e, "ADDRESS", 0.85 if labelled or n_strong >= 2 else 0.7, "address"))
+    # a form field of origin takes its whole value even with no 省/市 (籍贯：湖南长沙)
+    if "籍" in text or "出生地" in text:
+        for m in _ORIGIN_FIELD.finditer(text):
+            if m.group("place") not in _NOT_A_PLACE and not lx.starts_with_allowed(m.group("place")):
+                out.append(Span(m.start("place"), m.end("place"), "ADDRESS", 0.8, "origin_field"))
     # one place after an address label: 原籍北京市, 生于上海市, 籍贯：河南省 (city-level places identify too)
     for m in single_re.finditer(text):
         s, e = m.start("place"), m.end("place")
@@ -158,6 +176,10 @@ def detect_institutions(text: str, hospitals: bool = True) -> list[Span]:
         lab = _ORG_LABEL.search(text, max(0, s0 - 6), m.start())
         if lab is not None and lab.end() >= s0 and lab.end() < m.start():
             s = lab.end()  # 工作单位：国家电网赣州供电公司 / 就职于…: the label says where the name starts
+            if suffix not in _WEAK_ORG_SUFFIXES and text[s:m.start()].startswith("某"):
+                # 就职于某科技有限公司: half-masked in the source, but the trade word still narrows it down
+                out.append(Span(s, m.end(), "ORGANIZATION", 0.75, "organization"))
+                continue
         elif work_after and _PREP.search(text, s0, m.start()):
             s = [p.end() for p in _PREP.finditer(text, s0, m.start())][-1]  # 在上海瑞丰汽车销售服务有限公司工作
         else:

@@ -25,7 +25,12 @@ _CHECKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("url", re.compile(r"(?i)https?://|www\.")),
     ("ip", re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")),
     ("plate", re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]\W?[A-Z0-9]{5,6}")),
-    ("name_label", re.compile(r"(?:姓名|签名|签字|联系人|医师|医生|护士)\s*[:：]\s*(?!\[)[\u4e00-\u9fff]{2,4}")),
+    ("name_label", re.compile(r"(?:姓名|签名|签字|联系人|医师|医生|护士)\s*[:：]\s*"
+                             r"(?!\[|患者|病人|患儿|家属|本人|[\u4e00-\u9fff]{1,4}科)"
+                             r"[\u4e00-\u9fff]{2,4}")),
+    # a relative or escort named right after the kinship word (由其父张三陪同, 其子李四代诉)
+    ("kin_name", re.compile(r"(?:其父|其母|其子|其女|其夫|其妻|爱人|丈夫|妻子|儿子|女儿|配偶|家属|陪同人)\s*[:：]?\s*"
+                            r"(?!\[|[因于由及和与均也亦等])[\u4e00-\u9fff]{2,3}(?=陪同|陪伴|代诉)")),
     ("surname_title", re.compile(r"[\u4e00-\u9fff](?:先生|女士|小姐|某某)")),
     ("id_label", re.compile(r"(?:身份证|病案号|住院号|门诊号|医保|卡号|电话|手机|微信|QQ|qq|护照)"
                             r"[^\[\n]{0,4}?[:：]?\s*[A-Za-z0-9]{4,}")),
