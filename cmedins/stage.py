@@ -25,6 +25,7 @@ class StageContext:
     seed: int
     workdir: Path  # this stage's own directory; side files (ground truth, plots) go here, never published
     secret: bytes  # keys HMACs (record hashes, pseudonyms); from CMEDINS_SECRET
+    row_offset: int = 0  # rows before this slice: quarantine row numbers are row_offset + 1-based position
 
 
 @dataclass

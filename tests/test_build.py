@@ -130,3 +130,14 @@ def test_bad_recipes_fail_with_one_clear_line(tmp_path: Path, content: str, need
     assert res.returncode == 2
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in res.stderr
+
+
+def test_quarantine_rows_name_the_row_in_the_whole_upstream_table(tmp_path: Path) -> None:
+    """Batch k of a stage starts at row k * batch_rows + 1: the row column and the message say the same row."""
+    recipe = _small_recipe(tmp_path, records=300, stages=["deid", {"tasks": {"max_query_chars": 120}}])
+    assert main([str(recipe), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    q = pq.read_table(tmp_path / "o" / "work" / "tasks" / "quarantine.parquet").to_pylist()
+    assert any(r["row"] > 100 for r in q)  # rows from later batches (batch_rows is 100)
+    for r in q:
+        assert f"row {r['row']} " in r["message"]
+        assert 1 <= r["row"] <= 300

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cmedins.build.hashing import code_version, file_sha256, json_sha256
@@ -198,14 +197,10 @@ def _run_batch(job: _BatchJob) -> int:
     config = stage.make_config(job.options)
     table = pq.ParquetFile(job.input_path).read_row_group(job.row_group)
     parts = Path(job.stage_dir) / "parts"
-    ctx = StageContext(seed=job.seed, workdir=Path(job.stage_dir), secret=job.secret)
+    ctx = StageContext(seed=job.seed, workdir=Path(job.stage_dir), secret=job.secret, row_offset=job.row_offset)
     out = stage.fn(table, config, ctx)
     kept = _conform(stage, out)
     quarantine = out.quarantined
-    if quarantine.num_rows:
-        quarantine = quarantine.set_column(
-            quarantine.schema.get_field_index("row"), "row",
-            pc.add(quarantine.column("row"), pa.scalar(job.row_offset, pa.int64())))
     i = job.row_group
     write_table(kept, parts / f"kept-{i:05d}.parquet")
     write_table(quarantine, parts / f"quarantine-{i:05d}.parquet")

@@ -183,6 +183,7 @@ def _output_row(prep: _Prepared, results: list[DeidResult], cfg: DeidConfig, ctx
 
 def _quarantine(row: dict[str, Any], n: int, field: str, error: str, ctx: StageContext) -> dict[str, Any]:
     key = keyed_hash(ctx.secret, str(row.get("hospital") or ""), str(row.get("record_id") or ""))
+    n += ctx.row_offset
     where = f" field {field}" if field else ""
     return {
         "stage": "deid",

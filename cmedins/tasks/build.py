@@ -104,8 +104,11 @@ def enabled_specs(config: TasksConfig) -> list[TaskSpec]:
     return specs
 
 
-def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int) -> Collector:
-    """All enabled tasks over de-identified records; every record yields a row or a quarantine entry."""
+def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int, row_offset: int = 0) -> Collector:
+    """All enabled tasks over de-identified records; every record yields a row or a quarantine entry.
+
+    `row_offset` is the number of records before this slice, so quarantine rows name the record's row in the
+    whole upstream table."""
     out = Collector(config, seed)
     specs = enabled_specs(config)
     # the counters the build report reads exist even when zero, so every batch reports the same keys
@@ -114,7 +117,7 @@ def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int)
     base = ("records", "records_with_rows", "records_without_rows", "inputs_used", "inputs_quarantined", "no_events")
     for key in (*base, *(f"rows:{s.name}" for s in specs)):
         out.stats[key] += 0
-    for pos, record in enumerate(records, start=1):
+    for pos, record in enumerate(records, start=row_offset + 1):
         rh = record.get("record_hash") or ""
         origin = Origin("records", "deid", pos, rh, record.get("department"), record.get("deid_version"))
         kept, refused_before, skips = 0, len(out.quarantine), []

@@ -55,7 +55,8 @@ def _output(out: Collector) -> StageOutput:
                 input_files=lambda config: [])
 def tasks_stage(table: pa.Table, config: TasksConfig, ctx: StageContext) -> StageOutput:
     """deid_record.v1 slice -> task_row.v1 rows (+ quarantine, counters rows:<task>, dept:<d>, no_events...)."""
-    return _output(build_records(records_from_table(table, all_fields=bool(config.plugins)), config, ctx.seed))
+    records = records_from_table(table, all_fields=bool(config.plugins))
+    return _output(build_records(records, config, ctx.seed, row_offset=ctx.row_offset))
 
 
 @register_stage("tasks_public", config=TasksConfig, batchwise=False, fan_out=True, output_contract="task_row",
