@@ -141,3 +141,21 @@ def test_quarantine_rows_name_the_row_in_the_whole_upstream_table(tmp_path: Path
     for r in q:
         assert f"row {r['row']} " in r["message"]
         assert 1 <= r["row"] <= 300
+
+
+def test_public_sources_join_the_task_rows_in_a_recipe(tmp_path: Path, realdata: Path) -> None:
+    """A whole-table stage (`tasks_public`) after a batchwise one: the record rows pass through, public rows follow."""
+    public = {"tasks": ["event_extraction", "diagnosis_normalization"],
+              "cdee_paths": [str(realdata / "CHIP-CDEE" / "CHIP-CDEE_dev.json")],
+              "cdn_paths": [str(realdata / "CBLUE_CHIP-CDN" / "CHIP-CDN_dev.json")],
+              "icd10_path": str(realdata / "ICD10_Beijing_clinical_v601" / "DERIVED_icd10_beijing_v601.tsv")}
+    recipe = _small_recipe(tmp_path, records=200, stages=["deid", "tasks", {"tasks_public": public}])
+    assert main([str(recipe), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    report = json.loads((tmp_path / "o" / "report" / "build_report.json").read_text())
+    tasks, public_stage = report["stages"][2], report["stages"][3]
+    assert public_stage["stats"]["passed_through"] == tasks["kept"] == public_stage["rows_in"]
+    out = pq.read_table(tmp_path / "o" / "output" / "tasks_public.parquet")
+    sources = out.column("source").to_pylist()
+    assert sources[: tasks["kept"]] == ["records"] * tasks["kept"]
+    assert {"chip-cdee", "chip-cdn"} <= set(sources[tasks["kept"]:])
+    assert report["accounting"]["ok"]

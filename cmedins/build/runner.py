@@ -55,6 +55,7 @@ class StageResult:
     seconds: float
     fan_out: bool = False
     output: Path | None = None
+    output_sha256: str = ""  # of `output`, as recorded in the manifest: the next stage's cache key reads it
 
     @property
     def accounted(self) -> bool:
@@ -86,7 +87,7 @@ def _result_from_manifest(m: dict[str, Any], stage_dir: Path, cached: bool, seco
     return StageResult(
         name=m["stage"], key=m["key"], cached=cached, rows_in=m["rows_in"], kept=m["kept"],
         quarantined=m["quarantined"], by_reason=m["by_reason"], stats=m["stats"], seconds=seconds,
-        fan_out=m.get("fan_out", False), output=stage_dir / "kept.parquet",
+        fan_out=m.get("fan_out", False), output=stage_dir / "kept.parquet", output_sha256=m["files"]["kept.parquet"],
     )
 
 
@@ -226,7 +227,7 @@ def run_stage(bc: BuildContext, stage: Stage, options: dict, upstream: StageResu
     input_path = upstream.output
     assert input_path is not None
     try:
-        key = _stage_key(bc, stage, options, file_sha256(input_path))
+        key = _stage_key(bc, stage, options, upstream.output_sha256)
     except (TypeError, ValueError) as exc:
         raise RecipeError(f"stage {stage.name!r}: {exc}") from None
     start = time.perf_counter()
@@ -275,12 +276,10 @@ def run_stage(bc: BuildContext, stage: Stage, options: dict, upstream: StageResu
 
 def _run_whole(stage: Stage, options: dict, seed: int, secret: bytes, input_path: Path, stage_dir: Path) -> None:
     """A stage that needs its whole input at once (dedup, mixing) runs in this process as one batch."""
-    job = _BatchJob(stage.name, options, seed, secret, str(input_path), -1, 0, str(stage_dir))
-    stage_obj = get_stage(job.stage)
     table = pq.read_table(input_path)
-    out = stage_obj.fn(table, stage_obj.make_config(options), StageContext(seed, stage_dir, secret))
+    out = stage.fn(table, stage.make_config(options), StageContext(seed, stage_dir, secret))
     parts = stage_dir / "parts"
-    write_table(_conform(stage_obj, out), parts / "kept-00000.parquet")
+    write_table(_conform(stage, out), parts / "kept-00000.parquet")
     write_table(out.quarantined, parts / "quarantine-00000.parquet")
     (parts / "stats-00000.json").write_text(json.dumps({"rows_in": table.num_rows, **out.stats}, sort_keys=True))
 
