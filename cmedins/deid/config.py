@@ -52,7 +52,3 @@ class DeidConfig:
         d.pop("workers")
         opts = ",".join(f"{k}={d[k]}" for k in sorted(d))
         return f"{DEID_CODE_VERSION};{opts}"
-
-    def detection_key(self) -> tuple:
-        """The settings detection depends on (cache key of the built analyzer)."""
-        return (self.redact_institutions, self.threshold)

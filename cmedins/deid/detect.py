@@ -14,7 +14,7 @@ from cmedins.deid.detect_names import detect_names
 from cmedins.deid.detect_numbers import detect_numbers
 from cmedins.deid.detect_places import detect_addresses, detect_institutions
 from cmedins.deid.record_aware import find_terms
-from cmedins.deid.spans import Span, resolve
+from cmedins.deid.spans import Span
 from cmedins.deid.text_norm import fold
 
 _CACHE_MAX_CHARS = 160
@@ -54,11 +54,6 @@ def candidate_spans(text: str, redact_institutions: bool = True, terms: list | N
         spans += find_terms(text, fold(text) if folded is None else folded, terms)
     return spans
 
-
-def detect_text(text: str, redact_institutions: bool = True, terms: list | None = None,
-                threshold: float = 0.5) -> list[Span]:
-    """Resolved spans of one text, with the record's own values (`terms`) added when given."""
-    return resolve(candidate_spans(text, redact_institutions, terms), threshold)
 
 
 def propagation_terms(texts: list[str], spans: list[list[Span]]) -> list[tuple[str, object]]:

@@ -53,7 +53,6 @@ class Lexicon:
     strong_person_labels: tuple[str, ...]
     weak_person_labels: tuple[str, ...]
     allow: frozenset[str]
-    allow_prefixes: tuple[str, ...]
     allow_lengths: tuple[int, ...]
     address_strong: tuple[str, ...]
     address_weak: tuple[str, ...]
@@ -99,7 +98,6 @@ def lexicon() -> Lexicon:
         strong_person_labels=_by_length(person.get("strong", ())),
         weak_person_labels=_by_length(person.get("weak", ())),
         allow=frozenset(allow),
-        allow_prefixes=_by_length(allow),
         allow_lengths=tuple(sorted({len(w) for w in allow})),
         address_strong=_by_length(address.get("strong", ())),
         address_weak=_by_length(address.get("weak", ())),

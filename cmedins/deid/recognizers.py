@@ -115,10 +115,3 @@ def build_analyzer(redact_institutions: bool = True, threshold: float = 0.5) -> 
     registry = RecognizerRegistry(recognizers=build_recognizers(redact_institutions), supported_languages=[LANG])
     return AnalyzerEngine(registry=registry, nlp_engine=JiebaNlpEngine(LANG), supported_languages=[LANG],
                           default_score_threshold=threshold)
-
-
-def presidio_spans(text: str, redact_institutions: bool = True, threshold: float = 0.5) -> list[Span]:
-    """Detection through the stock presidio path (one `AnalyzerEngine.analyze` call), as spans."""
-    results = build_analyzer(redact_institutions, threshold).analyze(text=text, language=LANG)
-    return [Span(r.start, r.end, r.entity_type, r.score,
-                 (r.recognition_metadata or {}).get("source", r.entity_type.lower())) for r in results]

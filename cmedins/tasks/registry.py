@@ -7,7 +7,7 @@ that call `register_task`) without touching the stage that drives them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ class TaskSpec:
     zh: str
     build: Builder
     extraction: bool = False  # answers must be grounded in the query
-    checks: tuple[str, ...] = field(default_factory=tuple)
 
 
 _TASKS: dict[str, TaskSpec] = {}
