@@ -1,33 +1,20 @@
-"""Load the data contracts in `schemas/` into pyarrow schemas.
+"""Load the data contracts (`cmedins/schemas/*.yaml`, package data) into pyarrow schemas.
 
 The YAML files are the single source of truth: code, docs and validation suites all read them, so a field is
-described in exactly one place.
+described in exactly one place. They ship inside the package and are read through `importlib.resources`, so a
+wheel install finds them; the top-level `schemas/` folder is an identical copy for people to read (a test checks).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 
 import pyarrow as pa
 import yaml
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-
-# The free-text sections of a record (record.v1 and deid_record.v1) with their Chinese labels, in the order a
-# Chinese EMR presents them.
-SECTION_LABELS: dict[str, str] = {
-    "chief_complaint": "主诉",
-    "present_illness": "现病史",
-    "past_history": "既往史",
-    "personal_history": "个人史",
-    "marital_history": "婚育史",
-    "family_history": "家族史",
-    "physical_exam": "体格检查",
-    "auxiliary_exam": "辅助检查",
-    "discharge_summary": "出院小结",
-}
+SCHEMAS = files("cmedins") / "schemas"
 
 _SCALARS: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -51,6 +38,8 @@ class FieldSpec:
     description: str = ""
     enum: tuple[str, ...] | None = None
     max_chars: int | None = None
+    free_text: bool = False
+    label: str | None = None
     fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
 
     @property
@@ -98,18 +87,29 @@ def _field(raw: dict) -> FieldSpec:
         description=str(raw.get("description", "")).strip(),
         enum=tuple(raw["enum"]) if raw.get("enum") else None,
         max_chars=raw.get("max_chars"),
+        free_text=bool(raw.get("free_text", False)),
+        label=raw.get("label"),
         fields=tuple(_field(f) for f in raw.get("fields", [])),
     )
 
 
 @cache
 def load_contract(name: str, version: int = 1) -> Contract:
-    """Load `schemas/<name>.v<version>.yaml`."""
-    path = SCHEMA_DIR / f"{name}.v{version}.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """Load `cmedins/schemas/<name>.v<version>.yaml`."""
+    raw = yaml.safe_load((SCHEMAS / f"{name}.v{version}.yaml").read_text(encoding="utf-8"))
     return Contract(name=raw["name"], version=int(raw["version"]), fields=tuple(_field(f) for f in raw["fields"]))
 
 
 def empty_table(name: str, version: int = 1) -> pa.Table:
     """An empty table with the contract's schema."""
     return load_contract(name, version).schema.empty_table()
+
+
+def _section_labels() -> dict[str, str]:
+    return {f.name: f.label or f.name for f in load_contract("record").fields if f.free_text}
+
+
+# The free-text sections of a record (record.v1 and deid_record.v1), in the order a Chinese EMR presents them, with
+# their Chinese labels: read from the `free_text: true` fields of record.v1, the one place they are declared.
+SECTION_LABELS: dict[str, str] = _section_labels()
+TEXT_FIELDS: tuple[str, ...] = tuple(SECTION_LABELS)

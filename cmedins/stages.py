@@ -1,6 +1,14 @@
-"""Import the built-in stage modules so that their `@register_stage` decorators run."""
+"""The built-in stages: name → the module that registers it.
+
+`get_stage` imports only the module of the stage asked for, so a worker process running `tasks` never pays for
+the de-identifier's imports. A new built-in stage adds one line here.
+"""
 
 from __future__ import annotations
 
-import cmedins.deid.stage  # noqa: F401  (stage deid)
-import cmedins.tasks.stage  # noqa: F401  (stages tasks, tasks_public)
+BUILTIN_STAGES: dict[str, str] = {
+    "ingest": "cmedins.ingest.stage",
+    "deid": "cmedins.deid.stage",
+    "tasks": "cmedins.tasks.stage",
+    "tasks_public": "cmedins.tasks.stage",
+}

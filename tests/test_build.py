@@ -15,7 +15,7 @@ import pytest
 import yaml
 from conftest import REPO, write_recipe
 
-from cmedins.build.__main__ import main
+from cmedins.build import main
 
 
 def _small_recipe(tmp_path: Path, records: int = 400, **overrides) -> Path:
@@ -144,7 +144,7 @@ def test_quarantine_rows_name_the_row_in_the_whole_upstream_table(tmp_path: Path
 
 
 def test_public_sources_join_the_task_rows_in_a_recipe(tmp_path: Path, realdata: Path) -> None:
-    """A whole-table stage (`tasks_public`) after a batchwise one: the record rows pass through, public rows follow."""
+    """A reduce stage (`tasks_public`) after a map stage: the record rows pass through, public rows follow."""
     public = {"tasks": ["event_extraction", "diagnosis_normalization"],
               "cdee_paths": [str(realdata / "CHIP-CDEE" / "CHIP-CDEE_dev.json")],
               "cdn_paths": [str(realdata / "CBLUE_CHIP-CDN" / "CHIP-CDN_dev.json")],

@@ -57,7 +57,7 @@ def test_registered():
     import cmedins.deid.stage  # noqa: F401
 
     st = get_stage("deid")
-    assert st.output_contract == "deid_record" and st.batchwise
+    assert st.output_contract == "deid_record" and st.kind == "map" and st.input_contract == "record"
 
 
 def test_output_contract_and_content(tmp_path):

@@ -58,7 +58,8 @@ def read_all(spec: SourceSpec, batch_rows: int = 1000) -> tuple[pa.Table, pa.Tab
         quarantined.append(out.quarantined)
         for k, v in out.stats.items():
             stats[k] = stats.get(k, 0) + v
-        assert out.kept.num_rows + out.quarantined.num_rows == out.stats["rows_read"]
+        assert out.kept.num_rows + out.quarantined.num_rows == out.rows_read
+        stats["rows_read"] = stats.get("rows_read", 0) + out.rows_read
     q_schema = load_contract("quarantine").schema
     return (pa.concat_tables([CONTRACT.schema.empty_table(), *kept]),
             pa.concat_tables([q_schema.empty_table(), *quarantined]), stats)

@@ -102,7 +102,7 @@ def test_gb18030_export_with_5_percent_corrupted_rows(tmp_path: Path) -> None:
     for out in read_source(spec, CONTRACT, batch_rows=1500):
         kept.append(out.kept)
         quarantined.append(out.quarantined)
-        read += out.stats["rows_read"]
+        read += out.rows_read
     q = pa.concat_tables(quarantined)
     got = {r["row"]: r["reason"] for r in q.to_pylist()}
     assert got == expected

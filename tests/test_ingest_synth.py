@@ -28,7 +28,7 @@ def test_corrupted_rows_are_exactly_the_quarantined_rows(tmp_path: Path, fmt: st
                                  "encoding": encoding})
     outs = list(read_source(spec, load_contract("record"), batch_rows=500))
     q = pa.concat_tables([o.quarantined for o in outs])
-    read = sum(o.stats["rows_read"] for o in outs)
+    read = sum(o.rows_read for o in outs)
     assert read == sum(o.kept.num_rows for o in outs) + q.num_rows
     expected_rows = sorted(t["row"] for t in truth)
     got = {r["row"]: (r["reason"], r["field"]) for r in q.to_pylist()}

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import write_recipe
 
-from cmedins.build.__main__ import main
+from cmedins.build import main
 from cmedins.entities import STRUCTURED_TYPES
 
 

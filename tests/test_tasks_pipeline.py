@@ -1,7 +1,4 @@
-"""synth -> deid -> tasks on ~300 synthetic records: answers checked against the generator's ground truth.
-
-Skips until `cmedins.synth.generate` and the `deid` stage exist.
-"""
+"""synth -> deid -> tasks on ~300 synthetic records: answers checked against the generator's ground truth."""
 
 from __future__ import annotations
 
@@ -19,16 +16,11 @@ N = 300
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory):
-    synth = pytest.importorskip("cmedins.synth")
-    if not hasattr(synth, "generate"):
-        pytest.skip("cmedins.synth.generate not available yet")
-    pytest.importorskip("cmedins.deid.stage")  # registers "deid" until cmedins.stages imports it
-    try:
-        deid = get_stage("deid")
-    except KeyError:
-        pytest.skip("deid stage not registered yet")
+    from cmedins.synth import generate
+
+    deid = get_stage("deid")
     tmp = tmp_path_factory.mktemp("pipeline")
-    synth.generate(N, seed=424242, out=tmp, workers=1)
+    generate(N, seed=424242, out=tmp, workers=1)
     raw = pq.read_table(tmp / "records.parquet")
     ctx = StageContext(seed=5, workdir=tmp, secret=b"pipeline-test-secret")
     d = deid.fn(raw, deid.make_config({}), ctx)

@@ -139,4 +139,4 @@ def test_public_rows_follow_the_upstream_task_rows(tmp_path: Path) -> None:
     out = stage.fn(upstream, config, _ctx(tmp_path))
     assert out.kept.slice(0, 5).to_pylist() == upstream.to_pylist()
     assert out.kept.num_rows > 5 and set(out.kept.column("task").to_pylist()[5:]) == {"diagnosis_normalization"}
-    assert out.stats["passed_through"] == 5 and out.stats["inputs_used"] == 5
+    assert out.stats["passed_through"] == 5 and out.inputs_used == 5

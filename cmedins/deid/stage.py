@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from cmedins.contracts import load_contract
+from cmedins.contracts import TEXT_FIELDS, load_contract
 from cmedins.deid.anonymize import date_offset
 from cmedins.deid.api import DeidResult, GroupInfo, deidentify_texts
 from cmedins.deid.config import DeidConfig
@@ -23,9 +23,6 @@ from cmedins.deid.record_aware import RecordValues
 from cmedins.entities import PLACEHOLDERS
 from cmedins.secret import keyed_hash
 from cmedins.stage import StageContext, StageOutput, quarantine_rows, register_stage
-
-TEXT_FIELDS = ("chief_complaint", "present_illness", "past_history", "personal_history", "marital_history",
-               "family_history", "physical_exam", "auxiliary_exam", "discharge_summary")
 
 __all__ = ["DeidConfig", "deid_stage", "TEXT_FIELDS"]
 
@@ -65,7 +62,15 @@ def _values(row: dict[str, Any], cfg: DeidConfig) -> RecordValues:
     )
 
 
-@register_stage("deid", config=DeidConfig, batchwise=True, output_contract="deid_record")
+def prepare(config: DeidConfig) -> None:
+    """Build the detectors' costly state once per worker process, before its first batch: jieba's dictionary, the
+    name, date and place patterns and the lexicons all load on first use, so one short note runs through them."""
+    deidentify_texts(["患者张三，男，45岁，1980年3月2日生，住北京市海淀区中关村大街1号，电话13800000000。"],
+                     DeidConfig(**{**config.__dict__, "workers": 1}))
+
+
+@register_stage("deid", config=DeidConfig, kind="map", input_contract="record", output_contract="deid_record",
+                setup=prepare)
 def deid_stage(table: pa.Table, config: DeidConfig, ctx: StageContext) -> StageOutput:
     """De-identify a slice of records (see module docstring)."""
     cfg = config if config.workers == 1 else DeidConfig(**{**config.__dict__, "workers": 1})

@@ -20,7 +20,7 @@ from cmedins.ingest.mapping import ColumnMap, resolve_mapping
 from cmedins.ingest.raw import RawBatch
 from cmedins.ingest.readers import iter_raw
 from cmedins.ingest.spec import SourceSpec, source_files
-from cmedins.stage import StageOutput, quarantine_rows
+from cmedins.stage import StageOutput, quarantine_rows, reject
 
 KEY_FIELD = "record_id"
 
@@ -46,12 +46,12 @@ def read_source(spec: SourceSpec, contract: Contract, batch_rows: int = 10_000) 
             cmap = resolve_mapping(list(raw.columns), spec.mapping, contract, label, fixed_columns=raw.fixed_columns)
             current_source = raw.source
         assert cmap is not None
-        stats = {"rows_read": raw.rows_read}
+        stats: dict[str, int] = {}
         for name in cmap.ignored:
             if name not in reported:
                 reported.add(name)
                 stats[f"ignored_column:{name}"] = 1
-        if raw.rows_read or len(stats) > 1:
+        if raw.rows_read or stats:
             yield _check(raw, cmap, contract, seen, stats)
 
 
@@ -77,19 +77,13 @@ def _check(
     table = pa.Table.from_arrays(arrays, schema=contract.schema)
     keep = fails.ok
     kept = table.filter(pa.array(keep)) if not keep.all() else table
-    rejects = list(raw.rejects)
+    rejects: list[dict] = []
+    for early in raw.rejects:
+        reject(rejects, stats, **early)
     for i in np.flatnonzero(~keep).tolist():
         reason, field, what = fails.kinds[fails.first[i]]
         row = raw.rows[i]
-        rejects.append({
-            "stage": "ingest",
-            "source": raw.source,
-            "row": row,
-            "key": None,
-            "reason": reason,
-            "field": field,
-            "message": row_message(raw.source, row, field, what),
-            "payload": raw.payload(i),
-        })
+        reject(rejects, stats, stage="ingest", source=raw.source, row=row, reason=reason, field=field,
+               message=row_message(raw.source, row, field, what), payload=raw.payload(i))
     rejects.sort(key=lambda r: r["row"])
-    return StageOutput(kept=kept, quarantined=quarantine_rows(rejects), stats=stats)
+    return StageOutput(kept=kept, quarantined=quarantine_rows(rejects), stats=stats, rows_read=raw.rows_read)

@@ -7,6 +7,8 @@ ever carries a cell value: messages name file, row and field only, because cell 
 
 from __future__ import annotations
 
+from cmedins.stage import StageError
+
 # Reason codes written to quarantine.v1 `reason` (the build report counts rows by these).
 MISSING_REQUIRED = "missing_required"  # a required field is empty
 BAD_ENUM = "bad_enum"  # value outside the field's enum
@@ -33,7 +35,7 @@ REASONS: tuple[str, ...] = (
 )
 
 
-class IngestError(ValueError):
+class IngestError(StageError):
     """A source that cannot be read at all (missing file, unparseable file, bad spec or mapping).
 
     The message is one line naming the file and what is wrong, never a cell value. It subclasses ValueError so

@@ -56,14 +56,7 @@ def to_json(value: Any) -> str:
 
 
 def reject_row(source: str, row: int, reason: str, field: str | None, what: str, payload: str | None) -> dict:
-    """A quarantine.v1 row for a row refused while reading (before any contract check)."""
-    return {
-        "stage": "ingest",
-        "source": source,
-        "row": row,
-        "key": None,
-        "reason": reason,
-        "field": field,
-        "message": row_message(source, row, field, what),
-        "payload": payload,
-    }
+    """The arguments of `cmedins.stage.reject` for a row refused while reading (before any contract check);
+    `read_source` passes them on once it has the batch's counters."""
+    return {"stage": "ingest", "source": source, "row": row, "reason": reason, "field": field,
+            "message": row_message(source, row, field, what), "payload": payload}

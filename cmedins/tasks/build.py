@@ -7,12 +7,12 @@ templates, checks and provenance rules.
 from __future__ import annotations
 
 import importlib
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmedins.stage import reject
 from cmedins.tasks.checks import check_item
 from cmedins.tasks.config import TasksConfig
 from cmedins.tasks.registry import Item, TaskSpec, get_task
@@ -42,6 +42,8 @@ class Collector:
     rows: Any = None  # RowBuffer
     quarantine: list[dict] = field(default_factory=list)
     stats: Counter = field(default_factory=Counter)
+    inputs_used: int = 0  # records that yielded at least one row (the runner's fan-out accounting)
+    inputs_quarantined: int = 0  # records that yielded none: each has a quarantine row saying why
 
     def __post_init__(self) -> None:
         from cmedins.tasks.rows import RowBuffer
@@ -56,17 +58,9 @@ class Collector:
 
     def refuse(self, origin: Origin, task: str, reason: str, fld: str | None, payload: dict | None) -> None:
         where = f"{origin.source_name} row {origin.row} (record {origin.record_hash[:12]})"
-        self.quarantine.append({
-            "stage": STAGE,
-            "source": origin.source_name,
-            "row": origin.row,
-            "key": origin.record_hash,
-            "reason": reason,
-            "field": fld,
-            "message": f"{where}: task {task}: field {fld or '-'}: {reason}",
-            "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True) if payload is not None else None,
-        })
-        self.stats[f"quarantined:{reason}"] += 1
+        reject(self.quarantine, self.stats, stage=STAGE, source=origin.source_name, row=origin.row,
+               key=origin.record_hash, reason=reason, field=fld, payload=payload,
+               message=f"{where}: task {task}: field {fld or '-'}: {reason}")
         self.stats[f"quarantined:{task}"] += 1
 
     def emit(self, spec: TaskSpec, items: list[Item], origin: Origin, copies: int) -> int:
@@ -112,9 +106,7 @@ def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int,
     out = Collector(config, seed)
     specs = enabled_specs(config)
     # the counters the build report reads exist even when zero, so every batch reports the same keys
-    # inputs_used / inputs_quarantined: the runner's accounting of fan-out stages (same values as records_with_rows /
-    # records_without_rows, which name them for the tasks report)
-    base = ("records", "records_with_rows", "records_without_rows", "inputs_used", "inputs_quarantined", "no_events")
+    base = ("records", "records_with_rows", "records_without_rows", "no_events")
     for key in (*base, *(f"rows:{s.name}" for s in specs)):
         out.stats[key] += 0
     for pos, record in enumerate(records, start=row_offset + 1):
@@ -125,7 +117,7 @@ def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int,
             out.refuse(origin, "all", "missing_record_hash", "record_hash", None)
             out.stats["records"] += 1
             out.stats["records_without_rows"] += 1
-            out.stats["inputs_quarantined"] += 1
+            out.inputs_quarantined += 1
             continue
         for spec in specs:
             n = out.copies(spec.name, rh)
@@ -148,10 +140,10 @@ def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int,
         out.stats["records"] += 1
         if kept:
             out.stats["records_with_rows"] += 1
-            out.stats["inputs_used"] += 1
+            out.inputs_used += 1
         else:
             out.stats["records_without_rows"] += 1
-            out.stats["inputs_quarantined"] += 1
+            out.inputs_quarantined += 1
             if len(out.quarantine) == refused_before:
                 out.refuse(origin, "all", "no_rows", None, {"skipped": skips})
     return out

@@ -58,3 +58,6 @@ class TasksConfig:
             raise ValueError(f"tasks: event_sentences must be >= 1 or null, got {self.event_sentences}")
         if self.cdn_paths and not self.icd10_path:
             raise ValueError("tasks: cdn_paths needs icd10_path (the ICD-10 list that gives the codes)")
+        from cmedins.tasks.build import enabled_specs
+
+        enabled_specs(self)  # imports the plugins; an unknown task or a missing template file fails here

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cmedins.registry import Registry
 from cmedins.tasks.formats import Event
 
 
@@ -45,7 +46,8 @@ class TaskSpec:
     extraction: bool = False  # answers must be grounded in the query
 
 
-_TASKS: dict[str, TaskSpec] = {}
+_TASKS: Registry[TaskSpec] = Registry("task")
+_BUILTIN_LOADED = False
 
 DEFAULT_TASKS: tuple[str, ...] = (
     "event_extraction",
@@ -62,21 +64,27 @@ def register_task(name: str, zh: str, *, extraction: bool = False,
     """Decorator: register `fn(record, config) -> list[Item] | skip_reason` as task `name`.
 
     `templates` is the task's template file when it is not `cmedins/tasks/templates/<name>.yaml` (plugins).
+    A name already registered by another function (a plugin's `triage`) is an error naming both.
     """
 
     def wrap(fn: Builder) -> Builder:
+        _load_builtin()  # built-ins first, so a plugin that takes a built-in name fails here, naming both
+        _TASKS.add(name, TaskSpec(name=name, zh=zh, build=fn, extraction=extraction), fn)
         if templates is not None:
             from cmedins.tasks.templates import EXTRA_TEMPLATE_FILES, load_templates
 
             EXTRA_TEMPLATE_FILES[name] = Path(templates)
             load_templates.cache_clear()
-        _TASKS[name] = TaskSpec(name=name, zh=zh, build=fn, extraction=extraction)
         return fn
 
     return wrap
 
 
 def _load_builtin() -> None:
+    global _BUILTIN_LOADED
+    if _BUILTIN_LOADED:
+        return
+    _BUILTIN_LOADED = True
     from cmedins.tasks import (  # noqa: F401  (registers the six built-in tasks)
         diagnosis,
         diagnosis_normalization,
@@ -89,12 +97,9 @@ def _load_builtin() -> None:
 
 def get_task(name: str) -> TaskSpec:
     _load_builtin()
-    try:
-        return _TASKS[name]
-    except KeyError:
-        raise KeyError(f"unknown task {name!r}; known: {', '.join(sorted(_TASKS))}") from None
+    return _TASKS.get(name)
 
 
 def task_names() -> list[str]:
     _load_builtin()
-    return sorted(_TASKS)
+    return _TASKS.names()

@@ -1,25 +1,27 @@
 """The `tasks` and `tasks_public` build stages.
 
-`tasks` is batchwise: it sees slices of de-identified records (deid_record.v1) and turns each into instruction
+`tasks` is a map stage: it sees slices of de-identified records (deid_record.v1) and turns each into instruction
 rows (task_row.v1); rows come out in input order, then task order, so any slicing concatenates to the same table.
 
-`tasks_public` is a separate, whole-table stage because the public files (CHIP-CDEE, CHIP-CDN + ICD-10 list) are
-not slices of the record table: reading them inside a batchwise stage would repeat them once per batch, or make
+`tasks_public` is a separate, reduce (whole-table) stage because the public files (CHIP-CDEE, CHIP-CDN + ICD-10
+list) are not slices of the record table: reading them inside a map stage would repeat them once per batch, or make
 one batch special. It runs after `tasks` in a recipe: it passes the task rows it receives through unchanged and
 appends the rows built from the files its config names (hashed into its cache key through `input_files`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pyarrow as pa
 
 from cmedins.contracts import load_contract
 from cmedins.stage import StageContext, StageOutput, quarantine_rows, register_stage
-from cmedins.tasks.build import Collector, build_records
+from cmedins.tasks.build import Collector, build_records, enabled_specs
 from cmedins.tasks.config import TasksConfig
 from cmedins.tasks.public import build_public
+from cmedins.tasks.templates import TEMPLATE_DIR, template_file
 
 _REQUIRED = ("record_hash",)
 # Fields no builder reads: not converting them to Python saves a tenth of the stage's time.
@@ -27,12 +29,30 @@ _UNUSED = frozenset({"patient_key", "hospital", "admission_date", "discharge_dat
                      "marital_history", "family_history"})
 
 
+def plugin_files(config: TasksConfig) -> list[Path]:
+    """The code and template files of plugin tasks, for the runner's cache key: editing a plugin's builder or its
+    templates reruns the stage (the package's own files are already in the code version)."""
+    files: list[Path] = []
+    for module in config.plugins:
+        spec = importlib.util.find_spec(module)
+        origin = Path(spec.origin) if spec and spec.origin else None
+        if origin is None:
+            continue
+        if spec.submodule_search_locations:  # a package: every module in it
+            files += sorted(origin.parent.rglob("*.py"))
+        else:
+            files.append(origin)
+    enabled_specs(config)  # registers the plugins' tasks and their template files
+    files += [p for p in (template_file(t) for t in config.tasks) if p.parent != TEMPLATE_DIR]
+    return files
+
+
 def public_files(config: TasksConfig) -> list[Path]:
     """Files named in the config, in a stable order, for the runner's cache key."""
     paths = [*config.cdee_paths, *config.cdn_paths]
     if config.cdn_paths and config.icd10_path:
         paths.append(config.icd10_path)
-    return [Path(p) for p in paths]
+    return [Path(p) for p in paths] + plugin_files(config)
 
 
 def records_from_table(table: pa.Table, all_fields: bool = False) -> list[dict]:
@@ -48,24 +68,24 @@ def records_from_table(table: pa.Table, all_fields: bool = False) -> list[dict]:
 
 def _output(out: Collector) -> StageOutput:
     quarantined = quarantine_rows(out.quarantine)
-    return StageOutput(kept=out.rows.to_table(), quarantined=quarantined, stats=dict(sorted(out.stats.items())))
+    return StageOutput(kept=out.rows.to_table(), quarantined=quarantined, stats=dict(sorted(out.stats.items())),
+                       inputs_used=out.inputs_used, inputs_quarantined=out.inputs_quarantined)
 
 
-@register_stage("tasks", config=TasksConfig, batchwise=True, fan_out=True, output_contract="task_row",
-                input_files=lambda config: [])
+@register_stage("tasks", config=TasksConfig, kind="map", fan_out=True, input_contract="deid_record",
+                output_contract="task_row", input_files=plugin_files)
 def tasks_stage(table: pa.Table, config: TasksConfig, ctx: StageContext) -> StageOutput:
     """deid_record.v1 slice -> task_row.v1 rows (+ quarantine, counters rows:<task>, dept:<d>, no_events...)."""
     records = records_from_table(table, all_fields=bool(config.plugins))
     return _output(build_records(records, config, ctx.seed, row_offset=ctx.row_offset))
 
 
-@register_stage("tasks_public", config=TasksConfig, batchwise=False, fan_out=True, output_contract="task_row",
-                input_files=public_files)
+@register_stage("tasks_public", config=TasksConfig, kind="reduce", fan_out=True, input_contract="task_row",
+                output_contract="task_row", input_files=public_files)
 def tasks_public_stage(table: pa.Table, config: TasksConfig, ctx: StageContext) -> StageOutput:
     """Upstream task rows, passed through, followed by rows from the public CHIP-CDEE / CHIP-CDN files."""
     out = _output(build_public(config, ctx.seed))
     upstream = table.cast(load_contract("task_row").schema)
-    stats = {**out.stats, "inputs_used": out.stats.get("inputs_used", 0) + table.num_rows,
-             "passed_through": table.num_rows}
+    stats = {**out.stats, "passed_through": table.num_rows}
     return StageOutput(kept=pa.concat_tables([upstream, out.kept]), quarantined=out.quarantined,
-                       stats=dict(sorted(stats.items())))
+                       stats=dict(sorted(stats.items())), inputs_used=table.num_rows)

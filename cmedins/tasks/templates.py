@@ -26,10 +26,15 @@ class Template:
     text: str
 
 
+def template_file(task: str) -> Path:
+    """The template file of `task`: a plugin's own file, or `templates/<task>.yaml` in this package."""
+    return EXTRA_TEMPLATE_FILES.get(task, TEMPLATE_DIR / f"{task}.yaml")
+
+
 @cache
 def load_templates(task: str) -> dict[str, tuple[Template, ...]]:
     """Templates of `task` by language; a task without a file has no templates (an error at build time)."""
-    path = EXTRA_TEMPLATE_FILES.get(task, TEMPLATE_DIR / f"{task}.yaml")
+    path = template_file(task)
     if not path.exists():
         raise FileNotFoundError(f"no instruction templates for task {task!r} ({path.name} missing)")
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))

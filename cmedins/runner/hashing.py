@@ -11,7 +11,6 @@ from typing import Any
 import cmedins
 
 _PACKAGE_DIR = Path(cmedins.__file__).resolve().parent
-_SCHEMA_DIR = _PACKAGE_DIR.parent / "schemas"
 
 
 def file_sha256(path: Path) -> str:
@@ -29,13 +28,12 @@ def json_sha256(value: Any) -> str:
 
 @cache
 def code_version() -> str:
-    """Version + a hash of every source and data file of the package and its contracts.
+    """Version + a hash of every source and data file of the package (contracts and recipes included).
 
     Any code change invalidates every cached stage: coarse, but it can never serve a stale result.
     """
     h = hashlib.sha256(cmedins.__version__.encode())
     files = [p for p in sorted(_PACKAGE_DIR.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
-    files += sorted(_SCHEMA_DIR.glob("*.yaml"))
     for p in files:
         h.update(str(p.relative_to(_PACKAGE_DIR.parent)).encode())
         h.update(p.read_bytes())

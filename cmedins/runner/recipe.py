@@ -1,4 +1,4 @@
-"""Recipes: the *what* of a build (sources, stages and their options, seed), as YAML files in `pipelines/`.
+"""Recipes: the *what* of a build (sources, stages and their options, seed), as YAML files like `pipelines/`.
 
 Validation happens here, before anything runs, so that a typo in a recipe is one clear line and not a failure
 twenty minutes into a build.
@@ -7,13 +7,15 @@ twenty minutes into a build.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-PIPELINES_DIR = Path(__file__).resolve().parents[2] / "pipelines"
-DEFAULT_RECIPE = PIPELINES_DIR / "default.yaml"
+# The embedded default recipe ships inside the package (a wheel install has it); `pipelines/default.yaml` at the top
+# of the repository is an identical copy for people to read and copy.
+DEFAULT_RECIPE = Path(str(files("cmedins") / "pipelines" / "default.yaml"))
 
 
 class RecipeError(ValueError):

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from cmedins import __version__
-from cmedins.build.hashing import code_version, file_sha256
-from cmedins.build.recipe import Recipe
-from cmedins.build.runner import StageResult
+from cmedins.runner.hashing import code_version, file_sha256
+from cmedins.runner.recipe import Recipe
+from cmedins.runner.runner import StageResult
 from cmedins.secret import build_secret, is_dev_secret
 
 
@@ -40,8 +40,8 @@ def record_accounting(results: list[StageResult]) -> Accounting:
     published = read
     for r in results:
         if r.fan_out:
-            quarantined += r.stats.get("inputs_quarantined", 0)
-            published = r.stats.get("inputs_used", 0)
+            quarantined += r.inputs_quarantined
+            published = r.inputs_used
             break
         quarantined += r.quarantined
         published = r.kept
@@ -66,10 +66,18 @@ def build_report(recipe: Recipe, results: list[StageResult], output: Path, secon
         "stages": [
             {"name": r.name, "cached": r.cached, "seconds": round(r.seconds, 2), "rows_in": r.rows_in,
              "kept": r.kept, "quarantined": r.quarantined, "by_reason": r.by_reason, "accounted": r.accounted,
-             "stats": r.stats}
+             "fan_out": r.fan_out, "inputs_used": r.inputs_used, "inputs_quarantined": r.inputs_quarantined,
+             "batches": _batch_timing(r.batch_seconds), "stats": r.stats}
             for r in results
         ],
     }
+
+
+def _batch_timing(seconds: list[float]) -> dict[str, float] | None:
+    """Batches of this run and their seconds (mean, max): a slow or skewed batch shows here. None when cached."""
+    if not seconds:
+        return None
+    return {"count": len(seconds), "mean_s": round(sum(seconds) / len(seconds), 3), "max_s": round(max(seconds), 3)}
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -85,12 +93,15 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- **records: read {acc['records_read']:,} = published {acc['records_published']:,} + "
         f"quarantined {acc['records_quarantined']:,} — {mark}**",
         "",
-        "| stage | rows in | kept | quarantined | accounted | time (s) | cached |",
-        "|---|---:|---:|---:|:-:|---:|:-:|",
+        "| stage | rows in | kept | quarantined | accounted | time (s) | batches | s/batch mean (max) | cached |",
+        "|---|---:|---:|---:|:-:|---:|---:|---:|:-:|",
     ]
     for s in report["stages"]:
+        b = s["batches"]
+        timing = f"{b['count']} | {b['mean_s']} ({b['max_s']})" if b else " | "
         lines.append(f"| {s['name']} | {s['rows_in']:,} | {s['kept']:,} | {s['quarantined']:,} | "
-                     f"{'yes' if s['accounted'] else 'NO'} | {s['seconds']} | {'yes' if s['cached'] else ''} |")
+                     f"{'yes' if s['accounted'] else 'NO'} | {s['seconds']} | {timing} | "
+                     f"{'yes' if s['cached'] else ''} |")
     for s in report["stages"]:
         if s["by_reason"]:
             lines += ["", f"## {s['name']}: quarantined by reason", "", "| reason | rows |", "|---|---:|"]

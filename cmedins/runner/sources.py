@@ -1,7 +1,8 @@
-"""Resolve a recipe's sources into ingest `SourceSpec`s.
+"""Resolve a recipe's sources into the `sources` option of the source stage (`ingest`).
 
 A `synthetic` source is generated into the work directory first (cached by its options and the code version), so
-the default build exercises exactly the same reader path as a hospital's own export.
+the default build exercises exactly the same reader path as a hospital's own export. Other sources pass through
+unchanged: the source stage checks them.
 """
 
 from __future__ import annotations
@@ -10,20 +11,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cmedins.build.hashing import code_version, json_sha256
-from cmedins.build.recipe import RecipeError
-from cmedins.ingest import SourceSpec
+from cmedins.runner.hashing import code_version, json_sha256
+from cmedins.runner.recipe import RecipeError
 
 SYNTHETIC_OPTIONS = {"name", "kind", "records", "seed", "corrupt_rate", "format", "encoding"}
 
 
-def resolve_source(raw: dict[str, Any], work_dir: Path, workers: int) -> SourceSpec:
-    """Turn one recipe source into a SourceSpec, generating synthetic data when asked."""
+def resolve_source(raw: dict[str, Any], work_dir: Path, workers: int) -> dict[str, Any]:
+    """One recipe source as a reader spec, generating synthetic data when asked."""
     if raw.get("kind") != "synthetic":
-        try:
-            return SourceSpec.from_dict(raw)
-        except ValueError as exc:
-            raise RecipeError(f"source {raw.get('name')!r}: {exc}") from None
+        return dict(raw)
     unknown = sorted(set(raw) - SYNTHETIC_OPTIONS)
     if unknown:
         raise RecipeError(f"synthetic source {raw['name']!r}: unknown option(s) {', '.join(unknown)}")
@@ -44,5 +41,4 @@ def resolve_source(raw: dict[str, Any], work_dir: Path, workers: int) -> SourceS
         generate(options["records"], options["seed"], out, corrupt_rate=options["corrupt_rate"], fmt=fmt,
                  encoding=options["encoding"], workers=workers)
         marker.write_text(json.dumps({"key": key, "options": options}, sort_keys=True))
-    path = out / f"records.{fmt}"
-    return SourceSpec.from_dict({"name": raw["name"], "kind": fmt, "path": str(path), "encoding": options["encoding"]})
+    return {"name": raw["name"], "kind": fmt, "path": str(out / f"records.{fmt}"), "encoding": options["encoding"]}

@@ -11,18 +11,18 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from cmedins.build.progress import BuildProgress
-from cmedins.build.recipe import RecipeError, load_recipe
-from cmedins.build.report import build_report, write_report
-from cmedins.build.runner import BuildContext, StageFailed, run_build
-from cmedins.ingest import IngestError
+from cmedins.runner.progress import BuildProgress
+from cmedins.runner.recipe import RecipeError, load_recipe
+from cmedins.runner.report import build_report, write_report
+from cmedins.runner.runner import BuildContext, StageFailed, run_build
+from cmedins.stage import StageError
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m cmedins.build",
         description="Build the CMedINS dataset from a recipe. With no RECIPE, builds the embedded default "
-                    "(pipelines/default.yaml): a synthetic hospital corpus taken through every stage.",
+                    "(cmedins/pipelines/default.yaml): a synthetic hospital corpus taken through every stage.",
         epilog="Stages are cached in OUT/work: a rerun skips what is up to date and a killed build resumes. "
                "Set CMEDINS_SECRET to key record hashes and pseudonyms (required for real patient data).",
     )
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         with BuildProgress(enabled=not args.quiet, console=console) as progress:
             bc = BuildContext(recipe=recipe, out_dir=out_dir, force_from=args.force, progress=progress)
             results = run_build(bc)
-    except (RecipeError, IngestError, StageFailed) as exc:
+    except (RecipeError, StageError, StageFailed) as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         return 2
     except Exception as exc:  # a bug: one line (no raw text: only the type) unless --debug

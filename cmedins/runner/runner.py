@@ -1,0 +1,305 @@
+"""The local runner: runs a recipe's stages in order with caching, resume and a process pool.
+
+Layout of the work directory (`<out>/work/<stage>/`):
+  kept.parquet, quarantine.parquet   the stage's output and rejects (row groups of `batch_rows` rows)
+  manifest.json                      written last: its presence with the right key means "done and up to date"
+  parts/                             per-batch results while the stage runs; a killed build resumes from them
+
+A stage's cache key hashes its input (the upstream kept.parquet's sha256), its config, every file its
+`input_files` names (source files, plugin code, templates), the seed, the build secret's fingerprint and the code
+version. The runner knows stages only through the registry: it imports no stage module by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import multiprocessing
+import shutil
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cmedins.contracts import load_contract
+from cmedins.parquet_io import RowGroupWriter, write_table
+from cmedins.registry import RegistryError
+from cmedins.runner.hashing import code_version, file_sha256, json_sha256
+from cmedins.runner.progress import BuildProgress
+from cmedins.runner.recipe import Recipe, RecipeError
+from cmedins.runner.sources import resolve_source
+from cmedins.runner.worker import BatchJob, StageFailed, conform, part_name, run_batch, stage_state
+from cmedins.secret import build_secret, fingerprint
+from cmedins.stage import Stage, StageContext, check_chain, get_stage
+
+__all__ = ["BuildContext", "StageFailed", "StageResult", "run_build"]
+
+
+@dataclass
+class StageResult:
+    """What the report needs to know about one stage run (or cache hit)."""
+
+    name: str
+    key: str
+    cached: bool
+    rows_in: int
+    kept: int
+    quarantined: int
+    by_reason: dict[str, int]
+    stats: dict[str, int]
+    seconds: float
+    fan_out: bool = False
+    inputs_used: int = 0
+    inputs_quarantined: int = 0
+    batch_seconds: list[float] = field(default_factory=list)  # this run's seconds per batch (empty when cached)
+    output: Path | None = None
+    output_sha256: str = ""  # of `output`, as recorded in the manifest: the next stage's cache key reads it
+
+    @property
+    def accounted(self) -> bool:
+        """Every input row is kept or quarantined (1:1 stages), or used or quarantined (fan-out stages)."""
+        if self.fan_out:
+            return self.inputs_used + self.inputs_quarantined == self.rows_in
+        return self.kept + self.quarantined == self.rows_in
+
+
+@dataclass
+class BuildContext:
+    recipe: Recipe
+    out_dir: Path
+    force_from: str | None = None
+    progress: BuildProgress = field(default_factory=lambda: BuildProgress(enabled=False))
+    sources_seconds: float = 0.0  # time spent generating synthetic sources (not part of any stage)
+
+    @property
+    def work_dir(self) -> Path:
+        return self.out_dir / "work"
+
+
+@dataclass
+class _Totals:
+    """What a stage run adds up over its batches (or source reads)."""
+
+    rows_in: int = 0
+    inputs_used: int = 0
+    inputs_quarantined: int = 0
+    stats: Counter = field(default_factory=Counter)
+    batch_seconds: list[float] = field(default_factory=list)
+
+
+def _manifest(stage_dir: Path) -> dict[str, Any] | None:
+    path = stage_dir / "manifest.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _result(m: dict[str, Any], stage_dir: Path, cached: bool, seconds: float,
+            batch_seconds: list[float] | None = None) -> StageResult:
+    return StageResult(
+        name=m["stage"], key=m["key"], cached=cached, rows_in=m["rows_in"], kept=m["kept"],
+        quarantined=m["quarantined"], by_reason=m["by_reason"], stats=m["stats"], seconds=seconds,
+        fan_out=m["fan_out"], inputs_used=m["inputs_used"], inputs_quarantined=m["inputs_quarantined"],
+        batch_seconds=batch_seconds or [], output=stage_dir / "kept.parquet",
+        output_sha256=m["files"]["kept.parquet"],
+    )
+
+
+def _portable(value: Any, out_dir: Path) -> Any:
+    """`value` with every path inside the build folder made relative to it, so that two builds in two folders
+    write the same manifest bytes and the same cache keys."""
+    if isinstance(value, dict):
+        return {k: _portable(v, out_dir) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_portable(v, out_dir) for v in value]
+    if isinstance(value, str | Path) and Path(value).is_absolute() and Path(value).is_relative_to(out_dir):
+        return str(Path(value).relative_to(out_dir))
+    return value
+
+
+def _finish_stage(stage_dir: Path, stage: Stage, key: str, config: dict, totals: _Totals, kept_rows: int,
+                  quarantine: pa.Table) -> dict[str, Any]:
+    """Write quarantine + manifest (the completion marker, last) and drop the parts."""
+    write_table(quarantine, stage_dir / "quarantine.parquet")
+    by_reason = dict(sorted(Counter(quarantine.column("reason").to_pylist()).items()))
+    manifest = {
+        "stage": stage.name, "key": key, "code_version": code_version(), "config": config, "fan_out": stage.fan_out,
+        "rows_in": totals.rows_in, "kept": kept_rows, "quarantined": quarantine.num_rows, "by_reason": by_reason,
+        "inputs_used": totals.inputs_used, "inputs_quarantined": totals.inputs_quarantined,
+        "stats": dict(sorted(totals.stats.items())),
+        "files": {f: file_sha256(stage_dir / f) for f in ("kept.parquet", "quarantine.parquet")},
+    }
+    tmp = stage_dir / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    tmp.replace(stage_dir / "manifest.json")
+    shutil.rmtree(stage_dir / "parts", ignore_errors=True)
+    return manifest
+
+
+def _prepare_dir(stage_dir: Path, key: str, forced: bool) -> bool:
+    """Return True when the stage is up to date; otherwise leave a directory ready to (re)run or resume."""
+    m = _manifest(stage_dir)
+    if m and m["key"] == key and not forced and (stage_dir / "kept.parquet").exists():
+        return True
+    parts = stage_dir / "parts"
+    key_file = parts / "KEY"
+    if forced or m or not (key_file.exists() and key_file.read_text() == key):
+        shutil.rmtree(stage_dir, ignore_errors=True)
+    parts.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(key)
+    return False
+
+
+def _stage_key(bc: BuildContext, stage: Stage, config: Any, input_sha: str) -> str:
+    files = [{"path": _portable(str(p), bc.out_dir), "sha256": file_sha256(Path(p))}
+             for p in stage.input_files(config)]
+    return json_sha256({
+        "stage": stage.name, "config": _portable(dataclasses.asdict(config), bc.out_dir), "input": input_sha,
+        "files": files, "seed": bc.recipe.seed, "secret": fingerprint(build_secret()),
+        "batch_rows": bc.recipe.batch_rows, "code": code_version(),
+    })
+
+
+def run_stage(bc: BuildContext, stage: Stage, options: dict, upstream: StageResult | None,
+              forced: bool) -> StageResult:
+    """Run one stage (over the upstream stage's kept table, or its sources), resuming finished batches."""
+    stage_dir = bc.work_dir / stage.name
+    config = stage.make_config(options)
+    key = _stage_key(bc, stage, config, upstream.output_sha256 if upstream else "")
+    start = time.perf_counter()
+    if _prepare_dir(stage_dir, key, forced):
+        bc.progress.cached(stage.name)
+        return _result(_manifest(stage_dir), stage_dir, True, time.perf_counter() - start)
+    if stage.kind == "source":
+        totals, kept_rows, quarantine = _run_source(bc, stage, config, stage_dir)
+    else:
+        assert upstream is not None and upstream.output is not None
+        totals = _run_batches(bc, stage, options, upstream.output, stage_dir)
+        kept_rows, quarantine = _assemble(stage, stage_dir, len(totals.batch_seconds), bc.recipe.batch_rows)
+    m = _finish_stage(stage_dir, stage, key, _portable(dataclasses.asdict(config), bc.out_dir), totals, kept_rows,
+                      quarantine)
+    return _result(m, stage_dir, False, time.perf_counter() - start, totals.batch_seconds)
+
+
+def _run_source(bc: BuildContext, stage: Stage, config: Any, stage_dir: Path) -> tuple[_Totals, int, pa.Table]:
+    """A source stage streams its outputs straight into kept.parquet (no parts: reading is cheap to redo)."""
+    ctx = StageContext(bc.recipe.seed, stage_dir, build_secret(), batch_rows=bc.recipe.batch_rows,
+                       state=stage_state(stage, config))
+    writer = RowGroupWriter(stage_dir / "kept.parquet", load_contract(stage.output_contract).schema,
+                            bc.recipe.batch_rows)
+    quarantined = [load_contract("quarantine").schema.empty_table()]
+    totals = _Totals()
+    task = bc.progress.start(stage.name, total=None, unit="rows")
+    last = time.perf_counter()
+    for out in stage.fn(config, ctx):
+        writer.write(conform(stage, out))
+        quarantined.append(out.quarantined)
+        totals.rows_in += out.rows_read
+        totals.stats.update(out.stats)
+        now = time.perf_counter()
+        totals.batch_seconds.append(round(now - last, 4))
+        last = now
+        bc.progress.advance(task, out.kept.num_rows + out.quarantined.num_rows)
+    writer.close()
+    bc.progress.done(task)
+    return totals, writer.rows_written, pa.concat_tables(quarantined)
+
+
+def _run_batches(bc: BuildContext, stage: Stage, options: dict, input_path: Path, stage_dir: Path) -> _Totals:
+    """Map stages: one job per row group of the input, in a process pool; reduce stages: one job, whole table."""
+    parts = stage_dir / "parts"
+    meta = pq.ParquetFile(input_path).metadata
+    offsets = [0]
+    for g in range(meta.num_row_groups):
+        offsets.append(offsets[-1] + meta.row_group(g).num_rows)
+    groups = meta.num_row_groups if stage.kind == "map" else 1
+    secret = build_secret()
+
+    def job(g: int) -> BatchJob:
+        return BatchJob(stage.name, options, bc.recipe.seed, secret, bc.recipe.batch_rows, str(input_path),
+                        g if stage.kind == "map" else None, offsets[g], str(stage_dir))
+
+    todo = [g for g in range(groups) if not (parts / part_name("stats", g)).exists()]
+    task = bc.progress.start(stage.name, total=groups, unit="batches", completed=groups - len(todo))
+    if stage.kind == "reduce" or bc.recipe.workers == 1 or len(todo) <= 1:
+        for g in todo:
+            run_batch(job(g))
+            bc.progress.advance(task, 1)
+    else:
+        ctx = multiprocessing.get_context("spawn")  # fork is unsafe once polars/duckdb threads exist
+        with ProcessPoolExecutor(max_workers=bc.recipe.workers, mp_context=ctx) as pool:
+            pending: set = set()
+            queue = list(todo)
+            while queue or pending:
+                while queue and len(pending) < 2 * bc.recipe.workers:  # bound memory: a few batches in flight
+                    pending.add(pool.submit(run_batch, job(queue.pop(0))))
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    fut.result()
+                    bc.progress.advance(task, 1)
+    bc.progress.done(task)
+    totals = _Totals()
+    for g in range(groups):
+        done = json.loads((parts / part_name("stats", g)).read_text())
+        totals.rows_in += done["rows_in"]
+        totals.inputs_used += done["inputs_used"]
+        totals.inputs_quarantined += done["inputs_quarantined"]
+        totals.stats.update(done["stats"])
+        totals.batch_seconds.append(done["seconds"])
+    return totals
+
+
+def _assemble(stage: Stage, stage_dir: Path, groups: int, batch_rows: int) -> tuple[int, pa.Table]:
+    """Concatenate the parts in batch order: the result does not depend on which worker finished first."""
+    parts = stage_dir / "parts"
+    writer: RowGroupWriter | None = None
+    quarantines = [load_contract("quarantine").schema.empty_table()]
+    for g in range(groups):
+        kept = pq.read_table(parts / part_name("kept", g))
+        if writer is None:
+            writer = RowGroupWriter(stage_dir / "kept.parquet", kept.schema, batch_rows)
+        writer.write(kept)
+        quarantines.append(pq.read_table(parts / part_name("quarantine", g)))
+    if writer is None:  # an empty input: still leave a valid, empty output with the contract's schema
+        schema = load_contract(stage.output_contract).schema if stage.output_contract else pa.schema([])
+        writer = RowGroupWriter(stage_dir / "kept.parquet", schema, batch_rows)
+    writer.close()
+    return writer.rows_written, pa.concat_tables(quarantines)
+
+
+def _checked(recipe: Recipe, name: str, options: dict) -> Stage:
+    """The registered stage `name` with `options` checked; every problem is one RecipeError line."""
+    try:
+        stage = get_stage(name)
+        stage.make_config(options)
+    except RegistryError as exc:
+        raise RecipeError(f"{recipe.path.name}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise RecipeError(f"{recipe.path.name}: stage {name!r}: {exc}") from None
+    return stage
+
+
+def run_build(bc: BuildContext) -> list[StageResult]:
+    """Run the recipe's source stage (`ingest`) and every stage after it; `force_from` reruns that stage and all
+    after it. Every stage, its options and the chain of contracts are checked before anything runs."""
+    names = bc.recipe.stage_names
+    if bc.force_from and bc.force_from not in names:
+        raise RecipeError(f"--force {bc.force_from}: not a stage of this recipe ({', '.join(names)})")
+    steps = [(_checked(bc.recipe, s.name, s.options), s.options) for s in bc.recipe.stages]
+    source = get_stage(names[0])
+    try:
+        check_chain([source, *(stage for stage, _ in steps)])
+    except ValueError as exc:
+        raise RecipeError(f"{bc.recipe.path.name}: {exc}") from None
+    start = time.perf_counter()
+    resolved = [resolve_source(raw, bc.work_dir, bc.recipe.workers) for raw in bc.recipe.sources]
+    bc.sources_seconds = time.perf_counter() - start
+    steps.insert(0, (_checked(bc.recipe, source.name, {"sources": resolved}), {"sources": resolved}))
+    forced_from = names.index(bc.force_from) if bc.force_from else len(names)
+    results: list[StageResult] = []
+    for i, (stage, options) in enumerate(steps):
+        results.append(run_stage(bc, stage, options, results[-1] if results else None, forced=i >= forced_from))
+    return results
