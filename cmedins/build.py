@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -26,19 +27,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog="Stages are cached in OUT/work: a rerun skips what is up to date and a killed build resumes. "
                "Set CMEDINS_SECRET to key record hashes and pseudonyms (required for real patient data).",
     )
-    p.add_argument("recipe", nargs="?", help="recipe YAML file (default: the embedded pipelines/default.yaml)")
+    p.add_argument("recipe", nargs="?", help="recipe YAML file (default: the embedded cmedins/pipelines/default.yaml)")
     p.add_argument("--out", default="cmedins-build", help="output directory (default: ./cmedins-build)")
     p.add_argument("--force", metavar="STAGE", help="rerun STAGE and every stage after it, even if up to date")
     p.add_argument("--workers", type=int, help="worker processes (default: the recipe's `workers`, usually 2)")
     p.add_argument("--records", type=int, help="override the size of every synthetic source (benchmarks)")
     p.add_argument("--quiet", action="store_true", help="no progress bars; print only the summary")
     p.add_argument("--debug", action="store_true", help="show full tracebacks of internal errors")
+    p.add_argument("--list-stages", action="store_true", help="list the built-in stages and their options, then exit")
     return p.parse_args(argv)
+
+
+def list_stages() -> str:
+    """Every built-in stage: kind, contracts read and written, and its config's documented options."""
+    import inspect
+
+    from cmedins.stage import get_stage
+    from cmedins.stages import BUILTIN_STAGES
+
+    blocks = []
+    for name in BUILTIN_STAGES:
+        st = get_stage(name)
+        head = (f"{name}  ({st.kind}{', fan-out' if st.fan_out else ''}: {st.input_contract or 'sources'} -> "
+                f"{st.output_contract or '?'})")
+        blocks.append(head + "\n" + textwrap.indent(inspect.getdoc(st.config_cls) or "", "    "))
+    return "\n\n".join(blocks)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console(stderr=True)
+    if args.list_stages:
+        print(list_stages())
+        return 0
     try:
         recipe = load_recipe(args.recipe)
         if args.workers:

@@ -180,3 +180,13 @@ def test_editing_a_plugin_task_reruns_the_tasks_stage(tmp_path: Path) -> None:
     assert build("1", "请复述主诉。")[0] is True  # nothing changed: cached
     assert build("2", "请复述主诉。") == (False, {"ANSWER-2"}, {"请复述主诉。"})  # builder edited
     assert build("2", "请复述患者的主诉。") == (False, {"ANSWER-2"}, {"请复述患者的主诉。"})  # template edited
+
+
+def test_list_stages_documents_every_builtin_stage(capsys: pytest.CaptureFixture) -> None:
+    from cmedins.build import main
+
+    assert main(["--list-stages"]) == 0
+    out = capsys.readouterr().out
+    for name in BUILTIN_STAGES:
+        assert f"\n{name}  (" in f"\n{out}"
+    assert "deid  (map: record -> deid_record)" in out and "english_fraction:" in out
