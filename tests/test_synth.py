@@ -14,11 +14,10 @@ import pytest
 from conftest import REALDATA
 from rapidfuzz.distance import Levenshtein
 
-from cmedins.contracts import load_contract
+from cmedins.contracts import TEXT_FIELDS, load_contract
 from cmedins.entities import ENTITY_TYPES
 from cmedins.synth import SynthError, generate
 from cmedins.synth.__main__ import main
-from cmedins.synth.compose import TEXT_FIELDS
 from cmedins.synth.identifiers import id_checksum
 from cmedins.synth.vocab_diseases import DISEASES
 from cmedins.synth.vocab_drugs import DRUGS
@@ -353,7 +352,7 @@ def test_show_prints_records(capsys: pytest.CaptureFixture) -> None:
 
 def test_vocabularies_are_consistent() -> None:
     """Every drug, lab and override a profile names exists, so no record can hit a missing entry."""
-    from cmedins.synth.compose import _markup
+    from cmedins.synth.compose.writer import _markup
     from cmedins.synth.vocab_labs import LABS, QUALITATIVE
     from cmedins.synth.vocab_overrides import COMORBID_DRUGS, EXAMS, SIGNS, SYMPTOMS
     from cmedins.synth.vocab_overrides import DRUGS as DRUG_OVERRIDES
@@ -461,9 +460,9 @@ def test_near_duplicate_copies_keep_only_unedited_annotations(corpus: dict) -> N
 
 
 def test_markup_assigns_modifiers_to_their_own_finding() -> None:
-    from cmedins.synth.compose import _SYSTEM_EXAM
     from cmedins.synth.text import MarkupError, parse_markup
     from cmedins.synth.vocab_overrides import EXAMS, SIGNS
+    from cmedins.synth.vocab_phrases import SYSTEM_EXAM
     from cmedins.synth.vocab_profiles import PROFILES
 
     _, fs = parse_markup("{s:胸廓}{d:对称}，{a*:双肺}{s:呼吸音}{d:清}，未闻及{s!:干湿性啰音}")
@@ -478,7 +477,7 @@ def test_markup_assigns_modifiers_to_their_own_finding() -> None:
         parse_markup("{a:双肺}{d:纹理增多}，{a:右下肺}{s:斑片影}")  # a modifier with no finding of its own
     every = [m for p in PROFILES.values() for m in (*p.signs, *p.exams)]
     every += [m for v in (*SIGNS.values(), *EXAMS.values()) for m in v]
-    every += [m for _, forms in _SYSTEM_EXAM for m in forms]
+    every += [m for _, forms in SYSTEM_EXAM for m in forms]
     for m in every:
         _, fs = parse_markup(m.replace("%PR%", "80"))
         assert not {w for f in fs for w in f.descriptors} & _NOT_DESCRIPTORS, m

@@ -13,9 +13,9 @@ from datetime import date, timedelta
 
 import pyarrow as pa
 
-from cmedins.contracts import load_contract
+from cmedins.contracts import TEXT_FIELDS, load_contract
 from cmedins.synth import vocab_places as places
-from cmedins.synth.compose import TEXT_FIELDS, Composer, Draft, Visit
+from cmedins.synth.compose import Composer, Draft, Visit
 from cmedins.synth.duplicates import copy_draft, plant_near_duplicate
 from cmedins.synth.patient import Patient, make_patient, person_name
 from cmedins.synth.text import render_spans

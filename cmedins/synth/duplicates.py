@@ -14,7 +14,8 @@ import random
 
 from rapidfuzz.distance import Levenshtein
 
-from cmedins.synth.compose import TEXT_FIELDS, Draft
+from cmedins.contracts import TEXT_FIELDS
+from cmedins.synth.compose import Draft
 from cmedins.synth.text import Event, Section, Sentence
 
 MIN_RATE, MAX_RATE = 0.01, 0.10

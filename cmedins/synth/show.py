@@ -5,9 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from cmedins.contracts import SECTION_LABELS
+from cmedins.contracts import SECTION_LABELS, TEXT_FIELDS
 from cmedins.synth.chunk import build_chunk
-from cmedins.synth.compose import TEXT_FIELDS
 from cmedins.synth.generate import CHUNK_SIZE
 
 
