@@ -204,12 +204,15 @@ def test_unterminated_quote_fails_the_file_in_one_line(tmp_path: Path) -> None:
 
 
 def test_empty_and_header_only_files(tmp_path: Path) -> None:
+    """An empty export is usually a failed export: an error naming the file, unless the source allows it."""
     empty = tmp_path / "e.csv"
     empty.write_bytes(b"")
-    assert read_all(csv_spec(empty))[0].num_rows == 0
     header_only = write_csv(tmp_path / "h.csv", [])
-    kept, q, stats = read_all(csv_spec(header_only))
-    assert kept.num_rows == 0 and q.num_rows == 0
+    for path in (empty, header_only):
+        with pytest.raises(IngestError, match=rf"cannot read .*{path.name}: has no data rows .*allow_empty: true"):
+            read_all(csv_spec(path))
+        kept, q, _ = read_all(csv_spec(path, allow_empty=True))
+        assert kept.num_rows == 0 and q.num_rows == 0
     wrong_header = tmp_path / "w.csv"
     wrong_header.write_text("id,name\n", encoding="utf-8")
     with pytest.raises(IngestError, match="no column for required field record_id"):
@@ -334,7 +337,7 @@ def test_clean_utf8_csv_takes_the_duckdb_path_and_matches_the_exact_reader(
     calls = _spy_python_reader(monkeypatch)
     fast, fast_q, _ = read_all(csv_spec(path), batch_rows=9)
     assert calls == [] and fast.num_rows == 39
-    monkeypatch.setattr(readers, "_quotes_balanced", lambda path: False)  # force the exact reader
+    monkeypatch.setattr(readers, "_fast_path_safe", lambda path: False)  # force the exact reader
     exact, exact_q, _ = read_all(csv_spec(path), batch_rows=9)
     assert calls == [0]
     assert fast.equals(exact) and fast_q.equals(exact_q)

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -38,6 +40,7 @@ def read_source(spec: SourceSpec, contract: Contract, batch_rows: int = 10_000) 
         raise IngestError(f"ingest: source {spec.name!r}: batch_rows must be at least 1")
     seen: dict[str, tuple[str, int]] = {}
     reported: set[str] = set()
+    max_date = date.fromisoformat(spec.max_date) if spec.max_date else date.today()
     cmap: ColumnMap | None = None
     current_source: str | None = None
     for raw in iter_raw(spec, batch_rows):
@@ -52,14 +55,17 @@ def read_source(spec: SourceSpec, contract: Contract, batch_rows: int = 10_000) 
                 reported.add(name)
                 stats[f"ignored_column:{name}"] = 1
         if raw.rows_read or stats:
-            yield _check(raw, cmap, contract, seen, stats)
+            yield _check(raw, cmap, contract, seen, stats, max_date)
 
 
-def _check(
-    raw: RawBatch, cmap: ColumnMap, contract: Contract, seen: dict[str, tuple[str, int]], stats: dict[str, int]
-) -> StageOutput:
+def _check(raw: RawBatch, cmap: ColumnMap, contract: Contract, seen: dict[str, tuple[str, int]],
+           stats: dict[str, int], max_date: date) -> StageOutput:
     n = len(raw.rows)
-    arrays, fails = coerce_batch(raw.columns, n, cmap, contract)
+    counts: Counter = Counter(raw.normalised)
+    arrays, fails = coerce_batch(raw.columns, n, cmap, contract, counts, max_date)
+    for kind, count in sorted(counts.items()):
+        if count:
+            stats[kind if ":" in kind else f"normalised:{kind}"] = count
     if KEY_FIELD in contract.names:
         keys = arrays[contract.names.index(KEY_FIELD)].to_pylist()
         ok = fails.ok

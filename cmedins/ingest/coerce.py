@@ -6,7 +6,9 @@ Only list fields given as JSON, and rows that Arrow refuses, are looked at one b
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -16,16 +18,24 @@ import pyarrow.compute as pc
 from cmedins.contracts import Contract, FieldSpec
 from cmedins.ingest.dates import ACCEPTED, parse_dates
 from cmedins.ingest.errors import (
+    BAD_CODE,
     BAD_DATE,
     BAD_ENUM,
     DATE_ORDER,
+    DATE_RANGE,
     MISSING_REQUIRED,
     OVERSIZED_TEXT,
     WRONG_TYPE,
 )
 from cmedins.ingest.mapping import ColumnMap
 from cmedins.ingest.nested import coerce_list_column, describe
+from cmedins.ingest.normalize import normalize_array
 from cmedins.ingest.raw import RawColumn
+
+MIN_DATE = date(1900, 1, 1)
+# The shape of an ICD-10 code as hospitals write it (WHO I10, clinical extensions I10.x00 / E11.900x001 / A33xx01,
+# dagger-asterisk pairs A01.003+G01*, morphology codes M8140/3): checked for shape, not looked up in a list.
+ICD10_SHAPE = r"^([A-Z][0-9]{2}[0-9A-Za-z.]{0,9}(\+[A-Z][0-9]{2}[0-9A-Za-z.]{0,6}\*?)?[+*]?|M[0-9]{4,6}/[0-9])$"
 
 _LEADING_JUNK = r"^[\x{FEFF}\x{3000}]+"
 _TRUE = ("true", "t", "yes", "y", "1", "是")
@@ -133,12 +143,29 @@ def _nullify_empty(text: pa.Array) -> pa.Array:
     return pc.if_else(blank, pa.scalar(None, pa.string()), text)
 
 
-def _string_field(values: RawColumn | None, spec: FieldSpec, n: int, fails: Failures) -> pa.Array:
-    text, bad = as_strings(values, n)
+def _float_as_integer_text(values: pa.Array, spec: FieldSpec, fails: Failures, counts: Counter) -> pa.Array:
+    """A float column where the contract wants text: pandas writes integer ids with nulls as float64, and a plain
+    cast would publish 2.0220104729e+10. Integral values below 2**53 are exact: they become their digits (counted
+    as `float_as_integer:<field>`); any other value is refused."""
+    exact = pc.and_(pc.equal(pc.floor(values), values), pc.less(pc.abs(values), 2.0 ** 53))
+    exact = pc.fill_null(exact, True)
+    fails.add(pc.invert(exact), WRONG_TYPE, spec.name, "a non-integral number where text is expected")
+    counts[f"float_as_integer:{spec.name}"] += pc.sum(pc.and_(exact, pc.is_valid(values))).as_py() or 0
+    whole = pc.if_else(exact, values, pa.scalar(None, values.type))
+    return whole.cast(pa.int64()).cast(pa.string())
+
+
+def _string_field(values: RawColumn | None, spec: FieldSpec, n: int, fails: Failures, counts: Counter) -> pa.Array:
+    values = _combine(values) if values is not None else None
+    if isinstance(values, pa.Array) and pa.types.is_floating(values.type):
+        text, bad = _float_as_integer_text(values, spec, fails, counts), []
+    else:
+        text, bad = as_strings(values, n)
     fails.add(bad, WRONG_TYPE, spec.name, "not a string")
     if pc.any(pc.match_substring_regex(text, pattern=_LEADING_JUNK)).as_py():
         text = pc.replace_substring_regex(text, pattern=_LEADING_JUNK, replacement="")
-    if spec.max_chars is None:
+    text = normalize_array(text, counts)
+    if not spec.free_text:
         text = pc.utf8_trim_whitespace(text)
     text = _nullify_empty(text)
     if spec.enum:
@@ -186,10 +213,42 @@ def _scalar_field(values: RawColumn | None, spec: FieldSpec, n: int, fails: Fail
     return pc.if_else(shaped, text, pa.scalar(None, pa.string())).cast(target)
 
 
-def coerce_batch(columns: dict[str, RawColumn], n: int, cmap: ColumnMap, contract: Contract) -> tuple[
-    list[pa.Array], Failures
-]:
-    """One array per contract field (in contract order) and the batch's failures."""
+def _check_dates(arrays: dict[str, pa.Array], contract: Contract, fails: Failures, max_date: date) -> None:
+    """No date before 1900 or after `max_date` (the day of the build unless the source pins it); no birth after
+    admission and no discharge before admission."""
+    for spec in contract.fields:
+        if spec.type == "date32" and spec.name in arrays:
+            d = arrays[spec.name]
+            out = pc.or_(pc.less(d, pa.scalar(MIN_DATE)), pc.greater(d, pa.scalar(max_date)))
+            fails.add(out, DATE_RANGE, spec.name, f"outside {MIN_DATE.isoformat()}..{max_date.isoformat()}")
+    adm = arrays.get("admission_date")
+    if adm is None:
+        return
+    if "discharge_date" in arrays:
+        fails.add(pc.less(arrays["discharge_date"], adm), DATE_ORDER, "discharge_date",
+                  "discharge_date is before admission_date")
+    if "patient_birth_date" in arrays:
+        fails.add(pc.greater(arrays["patient_birth_date"], adm), DATE_ORDER, "patient_birth_date",
+                  "patient_birth_date is after admission_date")
+
+
+def _check_codes(arr: pa.Array, spec: FieldSpec, fails: Failures) -> None:
+    """Rows whose list field holds an `icd10_code` that is not shaped like one."""
+    if not (pa.types.is_list(arr.type) and pa.types.is_struct(arr.type.value_type)):
+        return
+    if arr.type.value_type.get_field_index("icd10_code") < 0:
+        return
+    codes = pc.struct_field(pc.list_flatten(arr), "icd10_code")
+    bad = pc.and_(pc.is_valid(codes), pc.invert(pc.fill_null(pc.match_substring_regex(codes, ICD10_SHAPE), False)))
+    rows = pc.filter(pc.list_parent_indices(arr), bad).to_pylist()
+    fails.add(sorted(set(rows)), BAD_CODE, spec.name, "an icd10_code that is not shaped like an ICD-10 code")
+
+
+def coerce_batch(columns: dict[str, RawColumn], n: int, cmap: ColumnMap, contract: Contract,
+                 counts: Counter | None = None, max_date: date | None = None) -> tuple[list[pa.Array], Failures]:
+    """One array per contract field (in contract order) and the batch's failures; `counts` collects the
+    normalisations applied (`normalize.KINDS`) and exact float-to-text conversions."""
+    counts = Counter() if counts is None else counts
     fails = Failures(n)
     arrays: list[pa.Array] = []
     for spec in contract.fields:
@@ -201,8 +260,10 @@ def coerce_batch(columns: dict[str, RawColumn], n: int, cmap: ColumnMap, contrac
             else:
                 arr, bad = coerce_list_column(values, spec)
                 fails.add(bad, WRONG_TYPE, spec.name, f"not {describe(spec)}")
+                arr = normalize_array(arr, counts)
+                _check_codes(arr, spec, fails)
         elif spec.type == "string":
-            arr = _string_field(values, spec, n, fails)
+            arr = _string_field(values, spec, n, fails, counts)
         elif spec.type == "date32":
             arr = _date_field(values, spec, n, fails)
         else:
@@ -210,8 +271,5 @@ def coerce_batch(columns: dict[str, RawColumn], n: int, cmap: ColumnMap, contrac
         if spec.required:
             fails.add(pc.is_null(arr), MISSING_REQUIRED, spec.name, "required field is empty")
         arrays.append(arr)
-    names = contract.names
-    if "admission_date" in names and "discharge_date" in names:
-        adm, dis = arrays[names.index("admission_date")], arrays[names.index("discharge_date")]
-        fails.add(pc.less(dis, adm), DATE_ORDER, "discharge_date", "discharge_date is before admission_date")
+    _check_dates(dict(zip(contract.names, arrays, strict=True)), contract, fails, max_date or date.today())
     return arrays, fails

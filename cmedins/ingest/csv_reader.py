@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cmedins.ingest.duckdb_reader import connect, rechunk, sql_string
-from cmedins.ingest.errors import BAD_COLUMNS, BAD_ENCODING, cannot_read, one_line
+from cmedins.ingest.errors import BAD_COLUMNS, BAD_ENCODING, CSV_STRUCTURE, cannot_read, one_line
 from cmedins.ingest.raw import RawBatch, has_surrogate, reject_row, to_json
 
 _LEADING_JUNK = "\ufeff\u3000 \t"
@@ -41,7 +43,7 @@ def read_csv(path: Path, encoding: str, delimiter: str, batch_rows: int) -> Iter
     unquoted cell) goes to the exact reader directly: DuckDB would silently drop everything after such a quote.
     """
     done = 0
-    if encoding == "utf-8" and _quotes_balanced(path):
+    if encoding == "utf-8" and _fast_path_safe(path):
         fast = _duckdb_csv(path, delimiter, batch_rows)
         while True:
             try:
@@ -51,20 +53,41 @@ def read_csv(path: Path, encoding: str, delimiter: str, batch_rows: int) -> Iter
             except Exception:  # noqa: BLE001 — any refusal (DuckDB or its Arrow stream: OSError) means "go exact"
                 fast.close()
                 break
+            if _may_hold_swallowed_rows(batch, delimiter):  # the exact reader decides, line by line
+                fast.close()
+                break
             done += len(batch.rows)
             yield batch
     yield from _python_csv(path, encoding, delimiter, batch_rows, skip=done)
 
 
-def _quotes_balanced(path: Path) -> bool:
-    count = 0
+def _fast_path_safe(path: Path) -> bool:
+    """Balanced quotes and no lone CR: DuckDB drops everything after an unterminated quote and splits a row at a
+    lone CR inside an unquoted cell (which common CSV writers produce), so such files go to the exact reader."""
+    quotes = crs = crlfs = 0
+    last = b""
     try:
         with open(path, "rb") as fh:
             while chunk := fh.read(1 << 24):
-                count += chunk.count(b'"')
+                quotes += chunk.count(b'"')
+                crs += chunk.count(b"\r")
+                crlfs += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+                last = chunk[-1:]
     except OSError as exc:
         raise cannot_read(str(path), exc.strerror or "cannot open") from None
-    return count % 2 == 0
+    return quotes % 2 == 0 and crs == crlfs
+
+
+def _may_hold_swallowed_rows(batch: RawBatch, delimiter: str) -> bool:
+    """A cell with a line break followed by a line holding a whole row's worth of delimiters: a stray quote may
+    have swallowed rows (see `_stray_quote`). Quoted notes with ordinary line breaks stay on the fast path."""
+    ncols = len(batch.columns)
+    if ncols < 3:
+        pattern = "\n"
+    else:
+        d = re.escape(delimiter)
+        pattern = f"\n[^\n]*({d}[^\n]*){{{ncols - 1}}}"
+    return any(pc.any(pc.match_substring_regex(col, pattern)).as_py() for col in batch.columns.values())
 
 
 def _duckdb_csv(path: Path, delimiter: str, batch_rows: int) -> Iterator[RawBatch]:
@@ -103,16 +126,54 @@ def _read_header(path: Path, encoding: str, delimiter: str) -> list[str] | None:
     return None if header is None else _normalise_header(header)
 
 
+class _PhysicalLines:
+    """The file's lines split at LF only, so that a lone CR inside a cell is content, not a row break (it becomes
+    U+2028, which normalisation turns into a line break); a file whose only line ends are CRs is read as such.
+    Keeps the raw lines of the record being parsed, so a suspicious record can be quarantined line by line."""
+
+    def __init__(self, text: io.TextIOWrapper, cr_lines: bool) -> None:
+        self._text, self._cr_lines = text, cr_lines
+        self.pending: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._text:
+            if "\r" in line and not self._cr_lines:
+                line = line.replace("\r\n", "\n").replace("\r", "\u2028")
+            self.pending.append(line)
+            yield line
+
+
+def _only_cr_line_ends(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    return b"\r" in head and b"\n" not in head
+
+
+def _stray_quote(lines: list[str], ncols: int, delimiter: str) -> bool:
+    """A record over several physical lines is a quoted cell with line breaks, or a stray quote that swallowed the
+    rows after it. Tell them apart: a continuation line that is, on its own, a complete row of the file."""
+    if len(lines) < 2 or ncols < 3:
+        return False
+    for line in lines[1:]:
+        fields = next(csv.reader([line.rstrip("\n")], delimiter=delimiter), [])
+        if len(fields) == ncols:
+            return True
+    return False
+
+
 def _python_csv(path: Path, encoding: str, delimiter: str, batch_rows: int, skip: int) -> Iterator[RawBatch]:
     """The exact reader: Python's csv module over surrogate-escaped text; skips the first `skip` data rows."""
     source = path.name
     try:
         fh = open(path, "rb")  # noqa: SIM115 (closed by the TextIOWrapper below)
+        cr_lines = _only_cr_line_ends(path)
     except OSError as exc:
         raise cannot_read(str(path), exc.strerror or "cannot open") from None
     enc_name = _ENCODING_NAMES[encoding]
-    with io.TextIOWrapper(fh, encoding=_CODECS[encoding], errors="surrogateescape", newline="") as text:
-        reader = csv.reader(text, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+    with io.TextIOWrapper(fh, encoding=_CODECS[encoding], errors="surrogateescape",
+                          newline="" if cr_lines else "\n") as text:
+        lines = _PhysicalLines(text, cr_lines)
+        reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
         start_line = 1
         try:
             header = next(reader, None)
@@ -130,10 +191,33 @@ def _python_csv(path: Path, encoding: str, delimiter: str, batch_rows: int, skip
             row = 0
             while True:
                 start_line = reader.line_num + 1
-                record = next(reader, None)
+                lines.pending = []
+                try:
+                    record = next(reader, None)
+                except csv.Error as exc:
+                    if "unexpected end of data" in str(exc):
+                        raise
+                    # a quote where the format allows none: quarantine the lines it spoiled and read on
+                    what = f"not valid CSV at line {reader.line_num} ({one_line(str(exc))})"
+                    for physical in lines.pending:
+                        row += 1
+                        if row > skip:
+                            payload = to_json({"line": physical.rstrip("\n")})
+                            rejects.append(reject_row(source, row, CSV_STRUCTURE, None, what, payload))
+                    continue
                 if record is None:
                     break
                 if not record:
+                    continue
+                if _stray_quote(lines.pending, ncols, delimiter):
+                    end_line = reader.line_num
+                    what = (f"a quote opened on line {start_line} closes on line {end_line}: the lines between "
+                            "would merge into one record")
+                    for physical in lines.pending:
+                        row += 1
+                        if row > skip:
+                            payload = to_json({"line": physical.rstrip("\n")})
+                            rejects.append(reject_row(source, row, CSV_STRUCTURE, None, what, payload))
                     continue
                 row += 1
                 if row <= skip:

@@ -20,6 +20,9 @@ BAD_ENCODING = "bad_encoding"  # the row's bytes do not decode in the declared e
 BAD_COLUMNS = "bad_columns"  # CSV row with the wrong number of columns
 BAD_JSON = "bad_json"  # JSONL line that is not a JSON object
 DUPLICATE_KEY = "duplicate_key"  # record_id already seen in this source
+DATE_RANGE = "date_out_of_range"  # a date before 1900 or after the build's day (or the source's max_date)
+BAD_CODE = "bad_icd10"  # an ICD-10 code that is not shaped like one
+CSV_STRUCTURE = "csv_structure"  # a stray quote merged physical lines into one record: each line quarantined
 
 REASONS: tuple[str, ...] = (
     MISSING_REQUIRED,
@@ -32,6 +35,9 @@ REASONS: tuple[str, ...] = (
     BAD_COLUMNS,
     BAD_JSON,
     DUPLICATE_KEY,
+    DATE_RANGE,
+    BAD_CODE,
+    CSV_STRUCTURE,
 )
 
 

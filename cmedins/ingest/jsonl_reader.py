@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 from cmedins.ingest.errors import BAD_ENCODING, BAD_JSON, cannot_read
+from cmedins.ingest.normalize import normalize_value
 from cmedins.ingest.raw import RawBatch, has_surrogate, reject_row, to_json
+
+# A JSON escape of a surrogate half (\ud83d): paired halves make one character, a lone one cannot be encoded.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def read_jsonl(path: Path, batch_rows: int) -> Iterator[RawBatch]:
@@ -21,6 +27,7 @@ def read_jsonl(path: Path, batch_rows: int) -> Iterator[RawBatch]:
         objs: list[dict] = []
         nums: list[int] = []
         rejects: list[dict] = []
+        repaired: Counter = Counter()
         for line_no, line in enumerate(fh, start=1):
             if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
                 line = line[3:]
@@ -37,6 +44,8 @@ def read_jsonl(path: Path, batch_rows: int) -> Iterator[RawBatch]:
                     obj = json.loads(text)
                 except ValueError:
                     obj = None
+                if isinstance(obj, dict) and _SURROGATE_ESCAPE.search(text):
+                    obj = normalize_value(obj, repaired)  # lone surrogates -> U+FFFD, counted, before Arrow sees them
                 if isinstance(obj, dict):
                     objs.append(obj)
                     nums.append(line_no)
@@ -44,9 +53,9 @@ def read_jsonl(path: Path, batch_rows: int) -> Iterator[RawBatch]:
                     payload = to_json({"line": text.rstrip("\r\n")})
                     rejects.append(reject_row(source, line_no, BAD_JSON, None, "not a JSON object", payload))
             if len(objs) + len(rejects) >= batch_rows:
-                yield _jsonl_batch(source, objs, nums, rejects)
-                objs, nums, rejects = [], [], []
-        yield _jsonl_batch(source, objs, nums, rejects)
+                yield _jsonl_batch(source, objs, nums, rejects, repaired)
+                objs, nums, rejects, repaired = [], [], [], Counter()
+        yield _jsonl_batch(source, objs, nums, rejects, repaired)
 
 
 def _undecodable_key(line: bytes) -> str | None:
@@ -60,7 +69,7 @@ def _undecodable_key(line: bytes) -> str | None:
     return next((k for k, v in obj.items() if has_surrogate(json.dumps(v, ensure_ascii=False))), None)
 
 
-def _jsonl_batch(source: str, objs: list[dict], nums: list[int], rejects: list[dict]) -> RawBatch:
+def _jsonl_batch(source: str, objs: list[dict], nums: list[int], rejects: list[dict], repaired: Counter) -> RawBatch:
     keys = dict.fromkeys(k for obj in objs for k in obj)
     columns = {k: [obj.get(k) for obj in objs] for k in keys}
     return RawBatch(
@@ -69,5 +78,6 @@ def _jsonl_batch(source: str, objs: list[dict], nums: list[int], rejects: list[d
         columns=columns,
         payload=lambda i: to_json(objs[i]),
         rejects=rejects,
+        normalised=dict(repaired),
         fixed_columns=False,
     )

@@ -31,6 +31,7 @@ class RawBatch:
     columns: dict[str, RawColumn]
     payload: Callable[[int], str]
     rejects: list[dict] = field(default_factory=list)
+    normalised: dict[str, int] = field(default_factory=dict)  # repairs made while reading (JSON lone surrogates)
     fixed_columns: bool = True
 
     @property

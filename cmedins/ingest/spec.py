@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from cmedins.ingest.errors import IngestError
 KINDS = ("parquet", "csv", "jsonl", "duckdb")
 ENCODINGS = ("utf-8", "gb18030")
 _ENCODING_ALIASES = {"utf8": "utf-8", "utf-8-sig": "utf-8", "gbk": "gb18030", "gb2312": "gb18030"}
-_FIELDS = ("name", "kind", "path", "encoding", "query", "mapping", "delimiter")
+_FIELDS = ("name", "kind", "path", "encoding", "query", "mapping", "delimiter", "max_date", "allow_empty")
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class SourceSpec:
 
     `mapping` maps a contract field to the source column holding it; a field without an entry is read from the
     column of the same name. GBK and GB2312 are subsets of GB18030, so both are read as GB18030.
+    `max_date` (YYYY-MM-DD): dates after it are quarantined (date_out_of_range); by default the day the build runs,
+    so pin it to rebuild an old export identically. `allow_empty`: a file with no data rows is an error unless true.
     """
 
     name: str
@@ -31,6 +34,8 @@ class SourceSpec:
     query: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
     delimiter: str = ","
+    max_date: str | None = None
+    allow_empty: bool = False
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SourceSpec:
@@ -72,6 +77,15 @@ class SourceSpec:
             delimiter = "\t"
         if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n":
             raise IngestError(f"ingest: {label}: delimiter must be one character other than a quote or newline")
+        max_date = d.get("max_date")
+        if max_date is not None:
+            try:
+                max_date = date.fromisoformat(str(max_date)).isoformat()
+            except ValueError:
+                raise IngestError(f"ingest: {label}: max_date must be a date YYYY-MM-DD, not {max_date!r}") from None
+        allow_empty = d.get("allow_empty", False)
+        if not isinstance(allow_empty, bool):
+            raise IngestError(f"ingest: {label}: allow_empty must be true or false")
         return cls(
             name=name,
             kind=kind,
@@ -80,6 +94,8 @@ class SourceSpec:
             query=query,
             mapping=dict(sorted(mapping.items())),
             delimiter=delimiter,
+            max_date=max_date,
+            allow_empty=allow_empty,
         )
 
 
