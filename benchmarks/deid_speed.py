@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from cmedins.contracts import TEXT_FIELDS
 from cmedins.deid import DeidConfig, deidentify_texts
-from cmedins.deid.stage import TEXT_FIELDS
 
 
 def _records(args: argparse.Namespace, tmp: Path) -> list[list[str]]:
