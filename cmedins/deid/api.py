@@ -18,7 +18,7 @@ from cmedins.deid.config import DeidConfig
 from cmedins.deid.detect import candidate_spans, propagation_terms
 from cmedins.deid.record_aware import RecordValues, find_terms, search_terms
 from cmedins.deid.spans import Span, resolve
-from cmedins.deid.text_norm import fold
+from cmedins.deid.text_norm import fold, visible_view
 from cmedins.secret import build_secret
 
 
@@ -105,7 +105,9 @@ def _serial(texts: list[str], cfg: DeidConfig, keys: list, info: dict, secret: b
     for k, idx in order.items():
         gi = info.get(k) or GroupInfo()
         terms = search_terms(gi.values) if (cfg.record_aware and gi.values is not None) else []
-        group_texts = [texts[i] for i in idx]
+        originals = [texts[i] for i in idx]
+        views = [visible_view(t) for t in originals]  # detection never sees an invisible character
+        group_texts = [v.text for v in views]
         folded = [fold(t) for t in group_texts]
         raw = [candidate_spans(t, cfg.redact_institutions, terms, f) if t else []
                for t, f in zip(group_texts, folded, strict=True)]
@@ -116,8 +118,8 @@ def _serial(texts: list[str], cfg: DeidConfig, keys: list, info: dict, secret: b
                 found = find_terms(t, f, extra) if t else []
                 if found:  # only texts where a propagated name or place occurs are resolved again
                     spans[j] = resolve(raw[j] + found, cfg.threshold)
-        for i, t, ss in zip(idx, group_texts, spans, strict=True):
-            results[i] = _anonymize(t, ss, cfg, secret, gi)
+        for i, t, view, ss in zip(idx, originals, views, spans, strict=True):
+            results[i] = _anonymize(t, [view.to_original(sp) for sp in ss], cfg, secret, gi)
     return results  # type: ignore[return-value]
 
 
