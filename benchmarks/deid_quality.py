@@ -9,7 +9,11 @@ prints per entity type:
     (year-month mode keeps its year and month); `typed` also requires the same type;
   * over-redaction of medical terms: share of ground-truth medical terms (herbs, drugs, values, eponyms) that
     lost at least one character;
-  * PII-free texts altered: share of texts the ground truth marks identifier-free that changed at all.
+  * PII-free texts altered: share of texts the ground truth marks identifier-free that changed at all;
+  * PERSON recall by rule: which rule found each ground-truth name that was found (a rule of
+    `detect_names.RULES` when the name rules' own spans cover it, else the final entity's source, e.g. `record`
+    for the record-aware pass), and how many names each name rule's own spans cover before overlapping spans are
+    resolved (`covers`; a name may count under several rules) and cover alone among the name rules (`only`).
 `--mode stage` runs the real build stage (record-aware); `--mode bare` runs `deidentify_texts` on each text alone
 (what the CLI does on a file with no record around it). Prints no raw text: only counts, rates and entity types.
 """
@@ -26,6 +30,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from cmedins.deid import DeidConfig, deidentify_texts
+from cmedins.deid.detect_names import RULE_NAMES, detect_names
+from cmedins.deid.spans import Span, resolve
 from cmedins.deid.stage import TEXT_FIELDS
 from cmedins.entities import STRUCTURED_TYPES
 
@@ -62,7 +68,7 @@ def _detect_stage(records_path: Path, cfg: DeidConfig) -> dict[tuple[str, str], 
     t0 = time.perf_counter()
     res = deidentify_texts(texts, cfg, groups=groups, group_info=info)
     dt = time.perf_counter() - t0
-    out = {k: [(e.start, e.end, e.entity_type) for e in r.entities] for k, r in zip(keys, res, strict=True)}
+    out = {k: [(e.start, e.end, e.entity_type, e.source) for e in r.entities] for k, r in zip(keys, res, strict=True)}
     changed = {k: r.changed for k, r in zip(keys, res, strict=True)}
     return out, changed, dt, len(rows), sum(map(len, texts))
 
@@ -79,9 +85,70 @@ def _detect_bare(records_path: Path, cfg: DeidConfig):
     t0 = time.perf_counter()
     res = deidentify_texts(texts, cfg)
     dt = time.perf_counter() - t0
-    out = {k: [(e.start, e.end, e.entity_type) for e in r.entities] for k, r in zip(keys, res, strict=True)}
+    out = {k: [(e.start, e.end, e.entity_type, e.source) for e in r.entities] for k, r in zip(keys, res, strict=True)}
     changed = {k: r.changed for k, r in zip(keys, res, strict=True)}
     return out, changed, dt, len(rows), sum(map(len, texts))
+
+
+Key = tuple[str, str]  # (record_id, field)
+
+
+def _name_rule_spans(records_path: Path, keys: set[Key]) -> dict[Key, tuple[list[Span], list[Span]]]:
+    """The name rules' own spans in the texts `keys` names: all of them, and the set `resolve` keeps."""
+    out: dict[Key, tuple[list[Span], list[Span]]] = {}
+    for row in pq.read_table(records_path).to_pylist():
+        for f in TEXT_FIELDS:
+            if (row["record_id"], f) in keys and row.get(f):
+                raw = detect_names(row[f])
+                out[(row["record_id"], f)] = (raw, resolve(raw))
+    return out
+
+
+def _most_of(s: int, e: int, spans: list[tuple[int, int, str]]) -> str | None:
+    """The source of the span covering most of [s, e) (the first on a tie), None when none overlaps."""
+    chars: Counter[str] = Counter()
+    for a, b, src in spans:
+        if a < e and b > s:
+            chars[src] += min(b, e) - max(a, s)
+    return chars.most_common(1)[0][0] if chars else None
+
+
+def _person_by_rule(names: list[tuple[Key, int, int, bool]], spans: dict[Key, list[tuple[int, int, str, str]]],
+                    records_path: Path) -> None:
+    """Print which rule found each ground-truth PERSON name that was found, and what each name rule covers.
+
+    A found name is credited to the name rule whose span `resolve` keeps over it when the name rules' spans alone
+    cover it (propagation and the record-aware pass re-find most names as `record` later, which would hide the
+    rule that found the name first); otherwise to the source of the final entity that removed it (`record`, or
+    another detector)."""
+    raw = _name_rule_spans(records_path, {k for k, _, _, _ in names})
+    credit: Counter[str] = Counter()
+    covers: Counter[str] = Counter()
+    only: Counter[str] = Counter()
+    for k, s, e, removed in names:
+        rule_spans, kept = raw.get(k, ([], []))
+        rules = {sp.source for sp in rule_spans if sp.start <= s and sp.end >= e}
+        covers.update(rules)
+        if len(rules) == 1:
+            only.update(rules)
+        if not removed:
+            continue
+        by_rules = all(any(sp.start <= i < sp.end for sp in kept) for i in range(s, e))
+        if by_rules:
+            credit[_most_of(s, e, [(sp.start, sp.end, sp.source) for sp in kept]) or "?"] += 1
+        else:
+            credit[_most_of(s, e, [(a, b, src) for a, b, _, src in spans.get(k, ())]) or "?"] += 1
+    total, found = len(names), sum(1 for *_, removed in names if removed)
+    print(f"PERSON recall by rule: {found}/{total} ground-truth names found")
+    print("  found/recall: names credited to the rule (the name rules' own resolved spans first, else the final "
+          "entity);\n  covers/only: names the rule's own spans cover before resolution / alone among the name rules")
+    print(f"  {'rule':<16}{'found':>8}{'recall':>9}{'covers':>9}{'only':>8}")
+    order = [r for r in RULE_NAMES if credit[r] or covers[r]] + sorted(set(credit) - set(RULE_NAMES))
+    for r in order:
+        print(f"  {r:<16}{credit[r]:>8}{credit[r] / total if total else 0.0:>9.4f}{covers[r]:>9}{only[r]:>8}")
+    silent = [r for r in RULE_NAMES if not credit[r] and not covers[r]]
+    if silent:
+        print("  (no ground-truth name from: " + ", ".join(silent) + ")")
 
 
 def score(corpus: Path, mode: str, cfg: DeidConfig, show_misses: int = 0) -> int:
@@ -91,9 +158,9 @@ def score(corpus: Path, mode: str, cfg: DeidConfig, show_misses: int = 0) -> int
     cover: dict[tuple[str, str], bytearray] = {}
     typed: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)
     for k, ss in spans.items():
-        length = max((e for _, e, _ in ss), default=0)
+        length = max((e for _, e, _, _ in ss), default=0)
         b = bytearray(length)
-        for s, e, t in ss:
+        for s, e, t, _ in ss:
             b[s:e] = b"\1" * (e - s)
             for i in range(s, e):
                 typed[k][i] = t
@@ -108,6 +175,7 @@ def score(corpus: Path, mode: str, cfg: DeidConfig, show_misses: int = 0) -> int
     found_typed: Counter[str] = Counter()
     total: Counter[str] = Counter()
     misses: dict[str, list[str]] = defaultdict(list)
+    names: list[tuple[Key, int, int, bool]] = []  # PERSON: (text key, start, end, found)
     for r in pii:
         k = (r["record_id"], r["field"])
         if r["field"] not in TEXT_FIELDS:
@@ -117,6 +185,8 @@ def score(corpus: Path, mode: str, cfg: DeidConfig, show_misses: int = 0) -> int
         # a birth date caught only as a visit DATE keeps its year and month in year-month mode: that is a leak
         removed = covered(k, r["start"], r["end"]) and (
             t != "BIRTH_DATE" or all(typed[k].get(i) != "DATE" for i in range(r["start"], r["end"])))
+        if t == "PERSON":
+            names.append((k, r["start"], r["end"], removed))
         if removed:
             found[t] += 1
             if all(typed[k].get(i) == t for i in range(r["start"], r["end"])):
@@ -160,6 +230,8 @@ def score(corpus: Path, mode: str, cfg: DeidConfig, show_misses: int = 0) -> int
     ok &= over <= 0.01 and alt <= 0.02
     for t, ms in sorted(misses.items()):
         print(f"  missed {t}: " + ", ".join(ms))
+    if names:
+        _person_by_rule(names, spans, corpus / "records.parquet")
     return 0 if ok else 1
 
 

@@ -6,14 +6,22 @@ A surname list alone would redact 白芍, 高血压 and 史密斯骨折, so a na
   * a label before it (姓名：, 医师签名：, 患者, 其父, 家属); after a form label (with a colon) any 2-4 characters
     are taken even with no surname-list hit, after a loose label (患者, 其母) the candidate must begin with a surname
     and jieba must not read it as an ordinary word (患者陈述, 患者高热);
-  * a demographic tail (张三，男，45岁 / 张三（女，30岁）), the classic opening of a Chinese note, surname or not.
+  * a demographic tail (张三，男，45岁 / 张三（女，30岁）), the classic opening of a Chinese note, surname or not;
+  * a place in a sentence that only a person fills: a relative before a status (父张志强已故), an escort (由其子
+    张国强陪同), someone's clinic (挂王行涛门诊), a name opening a clause (张三诉头痛).
 Candidates that are, or start with, a protected medical word (allow_list.txt) are dropped.
+
+Each kind of evidence is one rule: a small function below, run in the order of `RULES` by `detect_names`; every
+span's `source` is the name of the rule that found it. The word and character lists the rules read are data
+(`data/name_*.txt`, loaded by `lexicon()`), each file saying what it is for, so a clinician can review them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from functools import cache
+from typing import NamedTuple
 
 import jieba
 
@@ -23,77 +31,78 @@ from cmedins.deid.spans import Span
 
 jieba.setLogLevel(60)
 
+_LX = lexicon()
+_W = _LX.names  # the lists of data/name_*.txt
 HAN = "\u4e00-\u9fff"
 # characters that end a name: function words and clinical verbs that typically follow one
-_STOP = set("因于在以自诉今入出经行无有为是的等及和与之年岁日男女性患病主述反复发现术后前近伴咳胸腹头腰肺肝肾血尿便"
-            "不未已曾再就到去至被突也都均即遂既仍又还但而则且对给把将从由按查服用予做诊住转送陪带说称告知签字"
-            "系属其该此每各共约余多少许并或")
+_STOP = _W.stop_chars
 # kinship words: what follows them is very often a name (配偶许纨, 外甥闫善言)
-_KIN = frozenset(
-    "其父 其母 其子 其女 其妻 其夫 父亲 母亲 丈夫 妻子 爱人 配偶 老伴 "
-    "儿子 女儿 儿媳 女婿 哥哥 姐姐 弟弟 妹妹 孙子 孙女 外孙 外孙女 侄子 "
-    "外甥 外甥女 侄女 表哥 表姐 表弟 表妹 堂兄 堂弟 堂姐 堂妹 岳父 岳母 "
-    "公公 婆婆 继父 继母 养父 养母 姑姑 姑妈 姨妈 舅舅 叔叔 伯父 伯母 "
-    "祖父 祖母 外婆 外公 奶奶 爷爷 兄长 胞兄 胞弟 胞姐 胞妹 老公 老婆 "
-    "前妻 前夫 长子 长女 次女 其兄 其姐 其弟 其妹 其女儿 其儿子 "
-    "其父亲 其母亲 其丈夫 其妻子 其配偶 其爱人 其哥哥 其姐姐 其弟弟 其妹妹 "
-    "其孙子 其孙女 其外甥 同事 邻居 朋友 同学 室友 好友 "
-    .split()
-)
-_PLACE_AFTER_MOU = set("医院卫诊科处地市县区省镇乡村单公厂校大中小肿妇保社门体") | {""} - {""}
+_KIN = _W.kinship
+_PLACE_AFTER_MOU = _W.place_after_mou  # 某医院, 于**医院: a place, not a person
 _SEP_CAND = re.compile(r"(?P<sep>\s*[:：（()）]?\s*(?:为|是|叫|名叫|名为)?\s*)(?P<cand>[\u4e00-\u9fff·•]{1,5})")
 # a form label written with spaces inside (姓 名：), and an English name after a title (Dr. Wang, Mr. Li)
 _SPACED_NAME = re.compile(r"姓[ \t　]+名\s*[:：]?\s*(?P<cand>[\u4e00-\u9fff·]{2,4})")
 _EN_NAME = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Prof|Dr\.)\.?\s+(?P<cand>[A-Z][a-z]+(?:[ \-][A-Z][a-z]+)?)")
 _PAREN_NAME = re.compile(r"([\u4e00-\u9fff·]{2,4})\s*[）)]")
-_DEPT_CHARS = set("科院医诊部区室")
+_DEPT_CHARS = _W.dept_chars  # 心内科门诊 is a department's clinic
 # care roles: the word after them is very often the person (护士方融已交代, 主任李明查房)
-_ROLES = frozenset("护士 护士长 责任护士 医生 医师 大夫 主任 教授 上级医师 主治医师 住院医师 主任医师 经治医师".split())
-_AFTER_NAME = set("患体已陪送因于在诉现曾均亦也，,。；;、（(") | {""}
+_ROLES = _W.care_roles
+_AFTER_NAME = _W.after_name_chars | frozenset("，,。；;、（(") | {""}
 # words that open a note in the name's place (患儿，男，3岁): a role, not a name
-_NOT_A_NAME = frozenset(
-    "患者 病人 患儿 病员 男孩 女孩 男童 女童 男婴 女婴 婴儿 新生儿 孕妇 产妇 老人 "
-    "老年 本人 该患 伤者 家属 儿童 幼儿 学生 先生 女士 同志 小孩 宝宝 该男 该女".split()
-)
-_MOU_WORDS = set("些种个天日时处地项次位一样类年月")
+_NOT_A_NAME = _W.not_a_name
+_MOU_WORDS = _W.mou_some_chars  # 某些, 某种: 某 as "some"
 _DELIMS = set("，,。；;：:、（()）)\n\t 　!?！？")
-_HARD_STOP = set("因于在诉的等及与系为是")
+_HARD_STOP = _W.hard_stop_chars
 _NOT_NAME_FLAGS = frozenset(("v", "vd", "vn", "d", "p", "c", "u", "f", "r", "m", "q", "ad", "uj", "ul", "zg"))
-_STOP_WORDS = tuple(
-    "性别 年龄 出生 民族 职业 住址 电话 婚姻 籍贯 科室 床号 住院 门诊 入院 "
-    "日期 签名 患者 病人 主诉 现病 既往 身份 联系 地址 医生 医师 护士 家属".split()
-)
-_STOP_WORD_SET = frozenset(_STOP_WORDS)  # all two characters long
+_STOP_WORD_SET = frozenset(_W.field_words)  # all two characters long (the loader checks)
 # characters that show a weak surname (于) is a preposition, not a name: 于今年, 于当地, 于我院, 于家中
-_NOT_GIVEN = set("今昨前当本此次外我该院家某年月日时上下中后门急病医科室内期间晨晚夜午其之这那他她它们")
+_NOT_GIVEN = _W.not_given_chars
 # after a kinship word or role and a name: 配偶于瑗馥体健, 兄长于秀兰陪同, 上级医师 于行勇；
-_AFTER_KIN_NAME = _AFTER_NAME | set("体健患陪送已代去死")
+_AFTER_KIN_NAME = _AFTER_NAME | _W.after_kin_name_chars
 # the verbs and connectives that follow a name opening a clause (张三诉头痛, 刘梅因咳嗽来诊, 黄建平自述…)
-_CLAUSE_VERBS = ("自诉 自述 代诉 主诉 诉 述 主因 因 于 自 来 入院 今 昨 近 曾 既往 患 反复 出现 发现 突发 突感 自觉 感 "
-                 "平素 无明显 无诱因 服用").split()
+_CLAUSE_VERBS = _W.clause_verbs
 # surnames that open clauses far more often as adverbs (常呈现, 都存在, 易执行, 全身): never a clause-start name
-_ADVERB_SURNAMES = frozenset(
-    "常都易时全多少单双仍还亦均并另共总再高低长久初先后原又且才正偏"
-    "极最更越颇甚尚较过太可能应该须欲将把被从向对与和同及经由自于在"
-    "为以因按照凭据随沿顺"
-)
+_ADVERB_SURNAMES = _W.adverb_surnames
 # kinship characters before a parenthesised name in a family history: 父（张志强）, 母（李桂兰）
-_KIN_CHARS = set("父母兄弟姐妹子女夫妻偶孙侄甥婆公爷奶舅姨姑叔伯嫂媳婿")
+_KIN_CHARS = _W.kin_chars
 # last character of a field label that names a person's role (主刀, 查房医师, 审核者, 护士, 联系人, 一助)
-_ROLE_END = set("师生者士人员刀助长任授夫")
+_ROLE_END = _W.role_end_chars
+# escorting verbs (由其子张国强陪同): the escort's name comes right before one
+_ESCORT_VERBS = "|".join(re.escape(w) for w in _W.escort_verbs)
 # cheap gates: the surname-first patterns are tried at every position, so run them only when their anchor is there
-_ESCORT_GATE = re.compile("陪同|陪伴|陪诊|送入|送来|送至|送院|护送|代诉|搀扶")
+_ESCORT_GATE = re.compile(_ESCORT_VERBS)
 _MASK_GATE = re.compile("[Xx×*＊Ｘｘ○〇]")
-_KIN_OR_ROLE = _KIN | _NOT_A_NAME | frozenset("患者之女 患者之子 患者之妻 患者之夫 本人 夫妻 父子 母子 父女 母女 配偶"
-                                               .split())
-_PAREN_AFTER = ("体健", "健在", "已故", "去世", "病故", "死于", "患", "因", "有")
+_KIN_OR_ROLE = _KIN | _NOT_A_NAME | _W.relation_words  # in brackets after a label: the relation (家属（儿子）)
+_PAREN_AFTER = _W.relative_status  # 母（李桂兰）健在
 _DEMOGRAPHIC = re.compile(r"\s*(?:[，,、;；]\s*|[（(]\s*|[ \t　]+)(?:性别\s*[:：]?\s*)?[男女](?:性)?"
                           r"(?:\s*[，,、]\s*|[ \t　]+)"
                           r"(?:年龄\s*[:：]?\s*)?\d{1,3}\s*(?:岁|月|个月|天|日|周)")
+# surnames that are also prepositions: before a common word and a title they are the preposition (向主管医生)
+_PREP_SURNAMES = _W.preposition_surnames
+# words that make a title a role, not a name (原主诊教授, 该主治医师, 其经治医生)
+_ROLE_PREFIXES = _W.role_prefixes
+_PRO_TITLES = _W.professional_titles
+
+
+class _Patterns(NamedTuple):
+    """The compiled patterns of the rules (built once per process, from the lexicon)."""
+
+    title: re.Pattern[str]
+    label: re.Pattern[str]
+    demographic: re.Pattern[str]
+    clinic: re.Pattern[str]
+    lao: re.Pattern[str]
+    escort: re.Pattern[str]
+    clause: re.Pattern[str]
+    masked: re.Pattern[str]
+    xing: re.Pattern[str]
+    paren: re.Pattern[str]
+    kin_status: re.Pattern[str]
+    colon: re.Pattern[str]
 
 
 @cache
-def _regexes() -> tuple[re.Pattern[str], ...]:
+def _patterns() -> _Patterns:
     # jieba's dictionary loads lazily on the first cut; the frequency checks below read it directly, so load it
     # here, or the first text of a process would be judged against an empty dictionary
     jieba.initialize()
@@ -105,29 +114,28 @@ def _regexes() -> tuple[re.Pattern[str], ...]:
     titles = "|".join(re.escape(t) for t in lx.titles)
     # titles and labels are found as plain literals (fast: the regex engine skips on their first characters);
     # the surname before a title and the name after a label are then checked in Python
-    title_re = re.compile(titles)
     labels = "|".join(re.escape(w) for w in sorted(set(lx.strong_person_labels) | set(lx.weak_person_labels) | _KIN,
                                                      key=lambda w: (-len(w), w)))
-    label_re = re.compile(labels)
-    refer_re = re.compile(f"(?<=[于至到挂找请随])(?=(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)"
-                          "(?:处(?![理置方于])|门诊|专家门诊|诊室|专家))")
-    old_re = re.compile(f"(?:(?<![{HAN}])|(?<=患者)|(?<=病人)|(?<=患儿))(?P<p>老)(?P<sur>{sur})"
-                        "(?=[，,、。；;\\s]|因|于|诉|自|今|近|来|入|男|女)")
-    escort_re = re.compile(f"(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)"
-                           "(?=陪同|陪伴|陪诊|送入|送来|送至|送院|护送|代诉|搀扶)")
-    demo_re = re.compile(_DEMOGRAPHIC.pattern.replace("\\s*(?:", "(?:", 1))
-    verbs = "|".join(sorted(_CLAUSE_VERBS, key=lambda w: (-len(w), w)))
-    clause_re = re.compile(f"(?:^|(?<=[。；;！!？?\\n\\r\\t ：:，,]))(?P<sur>{sur})"
-                           f"(?P<given>[{HAN}]{{1,2}}?)(?={verbs})")
-    masked_re = re.compile(f"(?P<sur>{sur})(?P<mask>[Xx×*＊Ｘｘ○〇]{{1,3}})(?![A-Za-z0-9])")
-    xing_re = re.compile(f"(?<![{HAN}])(?P<sur>{sur})姓(?=患者|病人|患儿|病员|男|女|老|先生|女士|同志|家属|[，,、])")
-    paren_re = re.compile(f"[（(](?P<sur>{sur})(?P<given>[{HAN}]{{1,2}})[）)]")
+    verbs = "|".join(re.escape(w) for w in sorted(_CLAUSE_VERBS, key=lambda w: (-len(w), w)))
     kin_chars = "".join(sorted(_KIN_CHARS))
-    kin_status_re = re.compile(f"(?<=[{kin_chars}])(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)"
-                               "(?=体健|已故|健在|去世|病故|陪同|陪伴)")
-    colon_re = re.compile(f"(?<=[:：])\\s*(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}})(?=[。；;，,、\\s]|$)")
-    return (title_re, label_re, demo_re, refer_re, old_re, escort_re, clause_re, masked_re, xing_re, paren_re,
-            kin_status_re, colon_re)
+    return _Patterns(
+        title=re.compile(titles),
+        label=re.compile(labels),
+        demographic=re.compile(_DEMOGRAPHIC.pattern.replace("\\s*(?:", "(?:", 1)),
+        clinic=re.compile(f"(?<=[于至到挂找请随])(?=(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)"
+                          "(?:处(?![理置方于])|门诊|专家门诊|诊室|专家))"),
+        lao=re.compile(f"(?:(?<![{HAN}])|(?<=患者)|(?<=病人)|(?<=患儿))(?P<p>老)(?P<sur>{sur})"
+                       "(?=[，,、。；;\\s]|因|于|诉|自|今|近|来|入|男|女)"),
+        escort=re.compile(f"(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)(?={_ESCORT_VERBS})"),
+        clause=re.compile(f"(?:^|(?<=[。；;！!？?\\n\\r\\t ：:，,]))(?P<sur>{sur})"
+                          f"(?P<given>[{HAN}]{{1,2}}?)(?={verbs})"),
+        masked=re.compile(f"(?P<sur>{sur})(?P<mask>[Xx×*＊Ｘｘ○〇]{{1,3}})(?![A-Za-z0-9])"),
+        xing=re.compile(f"(?<![{HAN}])(?P<sur>{sur})姓(?=患者|病人|患儿|病员|男|女|老|先生|女士|同志|家属|[，,、])"),
+        paren=re.compile(f"[（(](?P<sur>{sur})(?P<given>[{HAN}]{{1,2}})[）)]"),
+        kin_status=re.compile(f"(?<=[{kin_chars}])(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)"
+                              "(?=体健|已故|健在|去世|病故|陪同|陪伴)"),
+        colon=re.compile(f"(?<=[:：])\\s*(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}})(?=[。；;，,、\\s]|$)"),
+    )
 
 
 def _surname_len(text: str, i: int) -> int:
@@ -256,15 +264,6 @@ def _weak_given_ok(text: str, i: int) -> bool:
         not any(c in _STOP for c in word)
 
 
-# surnames that are also prepositions: before a common word and a title they are the preposition (向主管医生)
-_PREP_SURNAMES = frozenset("向和对与将被给把从")
-# words that make a title a role, not a name (原主诊教授, 该主治医师, 其经治医生)
-_ROLE_PREFIXES = frozenset(
-    "主诊 主治 经治 管床 主管 经管 值班 上级 下级 床位 责任 接诊 会诊 "
-    "首诊 门诊 急诊 病房 科室 本科 带组 组长 分管".split())
-_PRO_TITLES = frozenset("医生 医师 大夫 主任医师 副主任医师 主治医师 住院医师 主任 教授 护士长 护士 院长 科长".split())
-
-
 def _weak_title_ok(text: str, s: int, t: int, end: int, given: str) -> bool:
     """A weak surname before a professional title: 于行勇教授 (a rare given name), or 于主任 / 于护士 where the
     phrase is someone's clinic or act (挂于主任医师门诊, 至于教授处复查, 宣教由于护士完成)."""
@@ -334,20 +333,127 @@ def _allowed(text: str, start: int, end: int) -> bool:
     return any(text[start:start + k] in lx.allow for k in lx.allow_lengths if k >= end - start)
 
 
-def detect_names(text: str) -> list[Span]:
-    """PERSON spans of one text."""
-    out: list[Span] = []
-    (title_re, label_re, demo_re, refer_re, old_re, escort_re, clause_re, masked_re, xing_re, paren_re,
-     kin_status_re, colon_re) = _regexes()
-    lx = lexicon()
-    for m in kin_status_re.finditer(text):  # 父张志强已故, 母李桂兰体健: a relative's name before a status
+Hit = tuple[int, int, float]  # start, end, score of one PERSON span
+
+
+class _Slot:
+    """The place right after a person label (姓名：, 患者, 其父, 上级医师 …) where a name may stand, shared by the
+    label_* rules. `done` is set by the first of them that settles the slot; the later ones skip it."""
+
+    __slots__ = ("text", "label", "sep", "cs", "is_strong", "marked", "n_sur", "weak", "done", "_weak_ok", "_end")
+
+    def __init__(self, text: str, label: str, sep: str, cs: int) -> None:
+        self.text, self.label, self.sep, self.cs = text, label, sep, cs
+        # a form field (姓名：, 签名, 医师: ...) takes any characters; a role word (主治医师, 患者) needs a surname
+        self.is_strong = any(c in sep for c in ":：") or "姓名" in label or label == "名字"
+        self.marked = self.is_strong or any(c in sep for c in " （(")  # 其父（张三）, 上级医师 顾家龙
+        self.n_sur = _surname_len(text, cs)
+        self.weak = self.n_sur == 1 and text[cs] in _LX.weak_surnames
+        self.done = False
+        self._weak_ok: bool | None = None  # computed on first use (it may ask jieba)
+        self._end: tuple[int, int, int] | None = None
+
+    def weak_ok(self) -> bool:
+        """A weak surname (于) starts a name here: after a form label, or in a marked or kinship slot when jieba reads
+        what follows as a name."""
+        if self._weak_ok is None:
+            self._weak_ok = self.weak and (self.is_strong or ((self.marked or self.label in _KIN)
+                                                              and _weak_given_ok(self.text, self.cs + 1)))
+        return self._weak_ok
+
+    def surname_path(self) -> bool:
+        """The candidate starts with a surname that may start a name here."""
+        return bool(self.n_sur) and not (self.weak and not self.weak_ok())
+
+    def name_end(self) -> tuple[int, int, int]:
+        """(gap, given-name length, end) of the surname-first name at the slot."""
+        if self._end is None:
+            self._end = self._name_end()
+        return self._end
+
+    def _name_end(self) -> tuple[int, int, int]:
+        text, cs, n_sur = self.text, self.cs, self.n_sur
+        gap = 1 if text[cs + n_sur:cs + n_sur + 1] == " " else 0  # 张 三 in some exports
+        n_given = _given(text, cs + n_sur + gap, 3 if n_sur == 2 else 2, strict=not self.is_strong)
+        if self.label in _KIN and n_given < 2:  # 配偶龚政和体健: a kinship word, then name, then 体健/患/陪同
+            loose = _given(text, cs + n_sur + gap, 2, strict=False)
+            if loose == 2 and text[cs + n_sur + gap + 2:cs + n_sur + gap + 3] in _AFTER_NAME:
+                n_given = loose
+            elif n_given == 0 and loose >= 1 and text[cs + n_sur + gap + 1:cs + n_sur + gap + 2] in \
+                    _AFTER_KIN_NAME and text[cs + n_sur + gap] not in _NOT_GIVEN:
+                n_given = 1  # 配偶秦有患高血压, 配偶东郭有患…: a one-character name that is a stop elsewhere
+        if n_given == 0:
+            gap = 0
+        return gap, n_given, cs + n_sur + gap + n_given
+
+
+class _Scan:
+    """One text under detection: the spans found so far (the colon rule reads them), and what several rules share
+    (the title matches of surname_mou and surname_title, the label slots of the label_* rules)."""
+
+    __slots__ = ("text", "p", "found", "titles", "slots")
+
+    def __init__(self, text: str) -> None:
+        self.p = p = _patterns()
+        self.text = text
+        self.found: list[Span] = []
+        self.titles = list(p.title.finditer(text))
+        self.slots: list[_Slot] = []
+        for lm in p.label.finditer(text):
+            m = _SEP_CAND.match(text, lm.end())
+            if m is not None:
+                self.slots.append(_Slot(text, lm.group(0), m.group("sep"), m.start("cand")))
+
+    def open_slots(self) -> Iterator[_Slot]:
+        return (slot for slot in self.slots if not slot.done)
+
+
+def _title_candidates(text: str, m: re.Match[str]) -> Iterator[tuple[int, int, str]]:
+    """(start, surname length, given name) of each surname + 0-2 characters that may stand before the title `m`."""
+    lx = _LX
+    t, end = m.start(), m.end()
+    for g in (0, 1, 2):
+        for sl in (1, 2):
+            s = t - g - sl
+            if s < 0:
+                continue
+            sur = text[s:s + sl]
+            if (sl == 1 and sur not in lx.surnames) or (sl == 2 and sur not in lx.compound_surnames):
+                continue
+            given = text[s + sl:t]
+            if sl == 1 and sur in lx.weak_surnames and not _weak_title_ok(text, s, t, end, given):
+                continue
+            if given and (_given(text, s + sl, 2, strict=False) < len(given)):
+                continue  # the title closes the name, so only hard stops count (王行涛护士长)
+            if _allowed(text, s, end) or any(text[s - k:end] in _role_words() for k in (0, 1, 2) if s >= k):
+                continue  # 管床医生 is a role
+            yield s, sl, given
+
+
+# ---- the rules, in the order they run (see RULES) --------------------------------------------------------------
+
+
+def kin_status(scan: _Scan) -> Iterator[Hit]:
+    """A relative's name between a kinship character and a status: 父张志强已故, 母李桂兰体健, 女王芳陪同.
+
+    Family histories list relatives this way with no label or punctuation; the status word closes the name."""
+    text, lx = scan.text, _LX
+    for m in scan.p.kin_status.finditer(text):
         s, e = m.start("sur"), m.end("given")
         weak = len(m.group("sur")) == 1 and m.group("sur") in lx.weak_surnames
         if (weak and any(c in _NOT_GIVEN for c in m.group("given"))) or _allowed(text, s, e) or \
                 any(c in _HARD_STOP for c in m.group("given")) or (jieba.dt.FREQ.get(text[s:e]) or 0) >= 20:
             continue
-        out.append(Span(s, e, "PERSON", 0.8, "kin_status"))
-    for m in clause_re.finditer(text):  # 张三诉头痛 / 刘梅因咳嗽来诊: a name opening a clause
+        yield s, e, 0.8
+
+
+def clause_start(scan: _Scan) -> Iterator[Hit]:
+    """A name opening a sentence or clause before a reporting or cause verb: 张三诉头痛, 刘梅因咳嗽来诊, 黄建平自述….
+
+    Notes often start with the patient's bare name; jieba must read it as a name or as unknown characters, since
+    ordinary words start with surname characters too (严重因…, 周身乏力, 常呈现)."""
+    text, lx = scan.text, _LX
+    for m in scan.p.clause.finditer(text):
         s, e = m.start("sur"), m.end("given")
         if len(m.group("sur")) == 1 and (m.group("sur") in lx.weak_surnames or m.group("sur") in _ADVERB_SURNAMES):
             continue
@@ -356,8 +462,17 @@ def detect_names(text: str) -> list[Span]:
             continue
         if (jieba.dt.FREQ.get(text[s:e]) or 0) >= 20 or not _clause_name(text, s, e):
             continue
-        out.append(Span(s, e, "PERSON", 0.75, "clause_start"))
-    for m in (masked_re.finditer(text) if _MASK_GATE.search(text) else ()):  # 家属张XX: the surname identifies
+        yield s, e, 0.75
+
+
+def masked(scan: _Scan) -> Iterator[Hit]:
+    """A surname with a masked given name: 家属张XX陪护, 患者李**. The surname still identifies, so it goes too.
+
+    A masked place after a preposition (患者于**医院) or a masked run inside a word (肛周**) is not a name."""
+    text, lx = scan.text, _LX
+    if not _MASK_GATE.search(text):
+        return
+    for m in scan.p.masked.finditer(text):
         s = m.start()
         if len(m.group("sur")) == 1 and m.group("sur") in lx.weak_surnames:
             continue  # 患者于**复查: a masked place after a preposition
@@ -365,11 +480,26 @@ def detect_names(text: str) -> list[Span]:
         if ("\u4e00" <= prev <= "\u9fff" and not text[:s].endswith(_role_words_tuple())) or \
                 (prev.isascii() and prev.isalnum()) or nxt in _PLACE_AFTER_MOU or nxt in ("*", "＊"):
             continue  # 肛周**, 患者于**医院: a masked place or a word, not a masked name
-        out.append(Span(s, m.end(), "PERSON", 0.85, "masked"))
-    for m in (xing_re.finditer(text) if "姓" in text else ()):  # 陈姓患者
+        yield s, m.end(), 0.85
+
+
+def surname_xing(scan: _Scan) -> Iterator[Hit]:
+    """A surname named as such: 陈姓患者, 王姓男子, 李姓，…. Written to hide the name, it still tells the surname."""
+    if "姓" not in scan.text:
+        return
+    lx = _LX
+    for m in scan.p.xing.finditer(scan.text):
         if not (len(m.group("sur")) == 1 and m.group("sur") in lx.weak_surnames):
-            out.append(Span(m.start(), m.end(), "PERSON", 0.8, "surname_xing"))
-    for m in paren_re.finditer(text):  # 父（张志强）因肝癌去世, 母（李桂兰）健在
+            yield m.start(), m.end(), 0.8
+
+
+def paren_kin(scan: _Scan) -> Iterator[Hit]:
+    """A relative's name in brackets: 父（张志强）因肝癌去世, 母（李桂兰）健在, 兄（王强）患高血压.
+
+    The bracket must follow a kinship character or come before a status word (健在, 已故, 患…), since brackets
+    also hold drugs and findings."""
+    text, lx = scan.text, _LX
+    for m in scan.p.paren.finditer(text):
         s, e = m.start("sur"), m.end("given")
         kin_before = m.start() > 0 and text[m.start() - 1] in _KIN_CHARS
         if not kin_before and not text.startswith(_PAREN_AFTER, m.end()):
@@ -378,8 +508,18 @@ def detect_names(text: str) -> list[Span]:
                                                                                    for c in m.group("given"))) \
                 or _allowed(text, s, e) or text[s:e] in _NOT_A_NAME:
             continue
-        out.append(Span(s, e, "PERSON", 0.8, "paren_kin"))
-    for m in (escort_re.finditer(text) if _ESCORT_GATE.search(text) else ()):  # 由兄长武和陪同: the escort
+        yield s, e, 0.8
+
+
+def escort(scan: _Scan) -> Iterator[Hit]:
+    """The name of whoever brought the patient: 由兄长武和陪同, 由其子张国强陪同入院, 由其女王芳代诉.
+
+    A surname + 1-2 characters before an escorting verb counts only after 由 or a kinship word, where nothing but a
+    person can stand (由家属于门诊陪同 is not a name)."""
+    text, lx = scan.text, _LX
+    if not _ESCORT_GATE.search(text):
+        return
+    for m in scan.p.escort.finditer(text):
         s, e = m.start("sur"), m.end("given")
         before = text[max(0, s - 5):s]
         if "由" not in before and not any(before.endswith(k) for k in _KIN) and before[-1:] not in _KIN_CHARS:
@@ -392,142 +532,239 @@ def detect_names(text: str) -> list[Span]:
             continue
         if any(c in _HARD_STOP for c in m.group("given")):
             continue
-        out.append(Span(s, e, "PERSON", 0.8, "escort"))
-    for m in (old_re.finditer(text) if "老" in text else ()):  # 老梁，… / 小王因…: colloquial surname-only names
+        yield s, e, 0.8
+
+
+def lao_surname(scan: _Scan) -> Iterator[Hit]:
+    """A colloquial surname-only name: 患者老梁，6个月前…, 老王因胸痛来诊.
+
+    老 + surname, closed by punctuation or a clause verb. A weak surname after 老 counts only before punctuation
+    (老于，): before a verb its character is more often a preposition."""
+    text, lx = scan.text, _LX
+    if "老" not in text:
+        return
+    for m in scan.p.lao.finditer(text):
         after = text[m.end():m.end() + 1]
         if m.group("sur") in lx.weak_surnames and (m.group("p") == "小" or after not in "，,、。；; "):
             continue  # 小时, 小于
-        out.append(Span(m.start(), m.end(), "PERSON", 0.8, "lao_surname"))
-    for m in refer_re.finditer(text):  # 至向辰处复查, 挂孔珊菊门诊: a person's clinic
+        yield m.start(), m.end(), 0.8
+
+
+def clinic_of(scan: _Scan) -> Iterator[Hit]:
+    """A person's clinic: 至向辰处复查, 挂孔珊菊门诊, 请李明专家会诊. After 于/至/挂/找/请 and before 处/门诊/诊室/专家.
+
+    Department clinics (至心内科门诊, 至我院门诊) are not names: a department character drops the candidate."""
+    text = scan.text
+    for m in scan.p.clinic.finditer(text):
         s, e = m.start("sur"), m.end("given")
         given = m.group("given")
         if _given(text, m.end("sur"), 2, strict=False) >= len(given) and not _allowed(text, s, e) and \
                 not any(c in _DEPT_CHARS for c in text[s:e]):
-            out.append(Span(s, e, "PERSON", 0.75, "clinic_of"))
-    for m in title_re.finditer(text):
-        t, end, title = m.start(), m.end(), m.group(0)
-        for g in (0, 1, 2):
-            for sl in (1, 2):
-                s = t - g - sl
-                if s < 0:
-                    continue
-                sur = text[s:s + sl]
-                if (sl == 1 and sur not in lx.surnames) or (sl == 2 and sur not in lx.compound_surnames):
-                    continue
-                given = text[s + sl:t]
-                if sl == 1 and sur in lx.weak_surnames and not _weak_title_ok(text, s, t, end, given):
-                    continue
-                if given and (_given(text, s + sl, 2, strict=False) < len(given)):
-                    continue  # the title closes the name, so only hard stops count (王行涛护士长)
-                if _allowed(text, s, end) or any(text[s - k:end] in _role_words() for k in (0, 1, 2) if s >= k):
-                    continue  # 管床医生 is a role
-                if title.startswith("某"):
-                    if text[end:end + 1] in _MOU_WORDS or (given and _given(text, s + sl, 2) < len(given)):
-                        continue  # 常由某些药物, 某种, 某天: 某 as "some"
-                    if given == "" or _boundary_ok(text, s):
-                        out.append(Span(s, end, "PERSON", 0.9, "surname_mou"))
-                    continue
-                if sur in _PREP_SURNAMES and len(given) == 2 and (jieba.dt.FREQ.get(given) or 0) >= 100:
-                    continue  # 向主管医生: a preposition, then a common word (but 邵国庆主任, 向建军医生 are names)
-                if _word_before(text, s) and text[s - 1] not in "于至到挂找请随由经":
-                    continue  # 值班医生, 包皮手术医生: the surname character ends a word
-                clinic = s > 0 and text[s - 1] in "挂至找请" and title in _PRO_TITLES and \
-                    text.startswith(("门诊", "处", "专家", "诊室"), end)  # 挂高中主任医师门诊: a name, whatever word
-                if given and sl == 1 and not clinic and \
-                        not _reads_as_name(text, s, t, lenient=True, unknown_only=True):
-                    continue  # (the jieba check last: it is the expensive one)
-                out.append(Span(s, end, "PERSON", 0.85, "surname_title"))
-    for lm in label_re.finditer(text):
-        m = _SEP_CAND.match(text, lm.end())
-        if m is None:
+            yield s, e, 0.75
+
+
+def surname_mou(scan: _Scan) -> Iterator[Hit]:
+    """A surname with 某 or 某某 for the given name: 李某某，女，33岁 / 张某 / 欧阳某某.
+
+    The common way to hide a name still leaks the surname. 某 as "some" (常由某些药物, 某种, 某天) is not a name, and
+    with characters between the surname and 某 (王小某) jieba must put a word boundary before the surname."""
+    text = scan.text
+    for m in scan.titles:
+        end, title = m.end(), m.group(0)
+        if not title.startswith("某"):
             continue
-        label = lm.group(0)
-        cs = m.start("cand")
-        # a form field (姓名：, 签名, 医师: ...) takes any characters; a role word (主治医师, 患者) needs a surname
-        is_strong = any(c in m.group("sep") for c in ":：") or "姓名" in label or label == "名字"
-        marked = is_strong or any(c in m.group("sep") for c in " （(")  # 其父（张三）, 上级医师 顾家龙
-        n_sur = _surname_len(text, cs)
-        if "（" in m.group("sep") or "(" in m.group("sep"):
-            pm = _PAREN_NAME.match(text, cs)
-            if pm and pm.group(1) in _KIN_OR_ROLE:
-                continue  # 患者家属（儿子）王强: the bracket names the relation; the kinship label finds the name
-            if pm and not _allowed(text, cs, pm.end(1)):  # 父亲（许行翰）
-                out.append(Span(cs, pm.end(1), "PERSON", 0.85, "label_paren"))
-                continue
+        for s, sl, given in _title_candidates(text, m):
+            if text[end:end + 1] in _MOU_WORDS or (given and _given(text, s + sl, 2) < len(given)):
+                continue  # 常由某些药物, 某种, 某天: 某 as "some"
+            if given == "" or _boundary_ok(text, s):
+                yield s, end, 0.9
+
+
+def surname_title(scan: _Scan) -> Iterator[Hit]:
+    """A surname (+ 0-2 characters) before a title: 张先生, 王女士, 李主任, 刘建华主任, 王行涛护士长, 王老先生.
+
+    Roles are not names: the surname character must not end a word (值班医生, 主管医生), the whole must not be a role
+    word (管床医生), and a given name must read as a name to jieba, unless it is someone's clinic
+    (挂高中主任医师门诊)."""
+    text = scan.text
+    for m in scan.titles:
+        t, end, title = m.start(), m.end(), m.group(0)
+        if title.startswith("某"):
+            continue
+        for s, sl, given in _title_candidates(text, m):
+            sur = text[s:s + sl]
+            if sur in _PREP_SURNAMES and len(given) == 2 and (jieba.dt.FREQ.get(given) or 0) >= 100:
+                continue  # 向主管医生: a preposition, then a common word (but 邵国庆主任, 向建军医生 are names)
+            if _word_before(text, s) and text[s - 1] not in "于至到挂找请随由经":
+                continue  # 值班医生, 包皮手术医生: the surname character ends a word
+            clinic = s > 0 and text[s - 1] in "挂至找请" and title in _PRO_TITLES and \
+                text.startswith(("门诊", "处", "专家", "诊室"), end)  # 挂高中主任医师门诊: a name, whatever word
+            if given and sl == 1 and not clinic and \
+                    not _reads_as_name(text, s, t, lenient=True, unknown_only=True):
+                continue  # (the jieba check last: it is the expensive one)
+            yield s, end, 0.85
+
+
+def label_paren(scan: _Scan) -> Iterator[Hit]:
+    """A name in brackets after a label: 父亲（许行翰）体健, 联系人（王强）, 其母（李桂兰）.
+
+    Any 2-4 characters in the bracket, unless they name the relation instead (家属（儿子）王强: 儿子 is no name, and
+    the kinship rule finds 王强 after it)."""
+    text = scan.text
+    for slot in scan.open_slots():
+        if "（" not in slot.sep and "(" not in slot.sep:
+            continue
+        pm = _PAREN_NAME.match(text, slot.cs)
+        if pm and pm.group(1) in _KIN_OR_ROLE:
+            slot.done = True  # 患者家属（儿子）王强: the bracket names the relation; the kinship label finds the name
+        elif pm and not _allowed(text, slot.cs, pm.end(1)):
+            slot.done = True
+            yield slot.cs, pm.end(1), 0.85
+
+
+def label_nr(scan: _Scan) -> Iterator[Hit]:
+    """A name after a label that runs past a stop character: 同事姚以翔陪同, 其妻蒋以琳体健 (以 ends a name elsewhere).
+
+    Only when jieba tags the run as a person name (nr) of 2-4 characters that is no common word; the other label
+    rules still run on the same slot."""
+    text = scan.text
+    for slot in scan.open_slots():
+        cs, n_sur = slot.cs, slot.n_sur
+        if not n_sur or slot.weak:
+            continue
         nxt = cs + n_sur + _given(text, cs + n_sur, 2)
-        if n_sur and not (n_sur == 1 and text[cs] in lx.weak_surnames) and nxt < len(text) and \
-                "\u4e00" <= text[nxt] <= "\u9fff" and text[nxt] not in _HARD_STOP and nxt - cs < 3:
+        if nxt < len(text) and "\u4e00" <= text[nxt] <= "\u9fff" and text[nxt] not in _HARD_STOP and nxt - cs < 3:
             # the name may go on past a stop character (姚以翔): ask jieba, only in that case
             tg = tags(text[cs:cs + 6])
             if tg and tg[0][1].startswith("nr") and n_sur < len(tg[0][0]) <= 4 and not _allowed(text, cs, cs + 4) \
                     and (jieba.dt.FREQ.get(tg[0][0]) or 0) < 50:
-                out.append(Span(cs, cs + len(tg[0][0]), "PERSON", 0.8, "label_nr"))  # 同事姚以翔 (以 is a stop)
+                yield cs, cs + len(tg[0][0]), 0.8  # 同事姚以翔 (以 is a stop)
+
+
+def label_mou(scan: _Scan) -> Iterator[Hit]:
+    """A label, then a surname (+ given name) and 某: 同事于某, 患者李某某, 家属王小某. Even a weak surname counts.
+
+    患者于某医院 is a place (于 the preposition), so 某 before a place character is not taken."""
+    text = scan.text
+    for slot in scan.open_slots():
+        cs, n_sur = slot.cs, slot.n_sur
         if n_sur and text.startswith("某", cs + n_sur):  # 同事于某: even a weak surname
+            slot.done = True
             end = cs + n_sur + (2 if text.startswith("某某", cs + n_sur) else 1)
             if text[end:end + 1] not in _PLACE_AFTER_MOU:  # 患者于某医院: 于 is a preposition there
-                out.append(Span(cs, end, "PERSON", 0.9, "label_mou"))
-            continue
-        weak = n_sur == 1 and text[cs] in lx.weak_surnames
-        weak_ok = weak and (is_strong or ((marked or label in _KIN) and _weak_given_ok(text, cs + 1)))
-        if weak and not weak_ok and label in ("患者", "病人", "患儿") and _weak_patient_name(text, cs + 1):
-            out.append(Span(cs, cs + 3, "PERSON", 0.75, "label_weak"))  # 患者于勤茗，2天前…
-            continue
-        if weak and not weak_ok and (marked or label in _KIN or label in _ROLES):
-            wn = _weak_name_len(text, cs + 1, slot=marked and label in _ROLES)
-            if wn and not _allowed(text, cs, cs + 1 + wn) and (jieba.dt.FREQ.get(text[cs:cs + 1 + wn]) or 0) < 5:
-                out.append(Span(cs, cs + 1 + wn, "PERSON", 0.8, "label_weak"))  # 配偶于瑗馥体健
-                continue
-        if n_sur and not (weak and not weak_ok):
-            gap = 1 if text[cs + n_sur:cs + n_sur + 1] == " " else 0  # 张 三 in some exports
-            n_given = _given(text, cs + n_sur + gap, 3 if n_sur == 2 else 2, strict=not is_strong)
-            if label in _KIN and n_given < 2:  # 配偶龚政和体健: a kinship word, then name, then 体健/患/陪同
-                loose = _given(text, cs + n_sur + gap, 2, strict=False)
-                if loose == 2 and text[cs + n_sur + gap + 2:cs + n_sur + gap + 3] in _AFTER_NAME:
-                    n_given = loose
-                elif n_given == 0 and loose >= 1 and text[cs + n_sur + gap + 1:cs + n_sur + gap + 2] in \
-                        _AFTER_KIN_NAME and text[cs + n_sur + gap] not in _NOT_GIVEN:
-                    n_given = 1  # 配偶秦有患高血压, 配偶东郭有患…: a one-character name that is a stop elsewhere
-            if n_given == 0:
-                gap = 0
-            end = cs + n_sur + gap + n_given
+                yield cs, end, 0.9
+        elif slot.surname_path():
+            end = slot.name_end()[2]
             if text.startswith("某", end):
-                end += 2 if text.startswith("某某", end) else 1
-                out.append(Span(cs, end, "PERSON", 0.9, "label_mou"))
-                continue
-            if n_given == 0 or _allowed(text, cs, end):
-                continue
-            kin = label in _KIN
-            closed = end == len(text) or text[end] in _DELIMS  # 上级医师 万才群  住院医师 / 患者秦芬璧，
-            role = label in _ROLES
-            if is_strong or n_sur == 2 or gap or kin or role or (closed and marked) or _DEMOGRAPHIC.match(text, end) \
-                    or _reads_as_name(text, cs, end, lenient=marked or closed):
-                out.append(Span(cs, end, "PERSON", 0.88 if is_strong else 0.8, "label_surname"))
+                slot.done = True
+                yield cs, end + (2 if text.startswith("某某", end) else 1), 0.9
+
+
+def label_weak(scan: _Scan) -> Iterator[Hit]:
+    """A name with a weak surname (于, 和: more often a preposition) in a name slot: 配偶于瑗馥体健, 患者于勤茗，….
+
+    The given name must be no time or place word (患者于近期, 于外院, 于家中) and be closed by a delimiter or by what
+    follows a relative's name (体健, 患, 陪同, 已故)."""
+    text = scan.text
+    for slot in scan.open_slots():
+        if not slot.weak or slot.weak_ok():
             continue
-        if is_strong:
-            n = _given(text, cs, 4)
-            form = "姓名" in label or label == "名字"
-            if n >= 2 and not _allowed(text, cs, cs + n) and (form or _reads_as_name(text, cs, cs + n)):
-                out.append(Span(cs, cs + n, "PERSON", 0.8, "label_form"))
-    if "姓" in text:
-        for m in _SPACED_NAME.finditer(text):
-            out.append(Span(m.start("cand"), m.end("cand"), "PERSON", 0.88, "label_spaced"))
-    if "M" in text or "D" in text or "P" in text:
-        for m in _EN_NAME.finditer(text):
-            out.append(Span(m.start("cand"), m.end("cand"), "PERSON", 0.85, "en_title"))
-    if ":" in text or "：" in text:
-        named = {sp.start for sp in out if sp.entity_type == "PERSON"}
-        for m in colon_re.finditer(text):  # 主刀：张三。 / 查房：李四: any field whose value jieba reads as a name
-            s, e = m.start("sur"), m.end("given")
-            if s in named:
-                continue  # a label rule already took it (医师签名：张三)
-            colon = text.rfind(":", 0, s) if text.rfind(":", 0, s) > text.rfind("：", 0, s) else text.rfind("：", 0, s)
-            if text[colon - 1:colon] not in _ROLE_END:
-                continue  # the field must name a role (主刀, 查房医师, 审核者): 大便：黄软 is not a name
-            word, flag = tags(text[s:e])[0]
-            if len(word) == e - s and flag.startswith("nr") and (jieba.dt.FREQ.get(word) or 0) < 50 and \
-                    not _allowed(text, s, e):
-                out.append(Span(s, e, "PERSON", 0.7, "colon_nr"))
-    for m in demo_re.finditer(text):  # the tail (，男，45岁) first, then the name run before it
+        cs, label = slot.cs, slot.label
+        if label in ("患者", "病人", "患儿") and _weak_patient_name(text, cs + 1):
+            slot.done = True
+            yield cs, cs + 3, 0.75  # 患者于勤茗，2天前…
+        elif slot.marked or label in _KIN or label in _ROLES:
+            wn = _weak_name_len(text, cs + 1, slot=slot.marked and label in _ROLES)
+            if wn and not _allowed(text, cs, cs + 1 + wn) and (jieba.dt.FREQ.get(text[cs:cs + 1 + wn]) or 0) < 5:
+                slot.done = True
+                yield cs, cs + 1 + wn, 0.8  # 配偶于瑗馥体健
+
+
+def label_surname(scan: _Scan) -> Iterator[Hit]:
+    """A surname-first name after a label: 患者张建国，男…, 其母王秀英患…, 医师签名：赵敏, 上级医师 顾家龙.
+
+    After a form label (a colon) or in a kinship or role slot the name is taken as is; after a loose label (患者)
+    jieba must not read it as an ordinary word (患者陈述, 患者高热), unless a delimiter or a demographic tail closes
+    it."""
+    text = scan.text
+    for slot in scan.open_slots():
+        if not slot.surname_path():
+            continue
+        slot.done = True
+        cs, label = slot.cs, slot.label
+        gap, n_given, end = slot.name_end()
+        if n_given == 0 or _allowed(text, cs, end):
+            continue
+        kin = label in _KIN
+        closed = end == len(text) or text[end] in _DELIMS  # 上级医师 万才群  住院医师 / 患者秦芬璧，
+        role = label in _ROLES
+        if slot.is_strong or slot.n_sur == 2 or gap or kin or role or (closed and slot.marked) or \
+                _DEMOGRAPHIC.match(text, end) or _reads_as_name(text, cs, end, lenient=slot.marked or closed):
+            yield cs, end, 0.88 if slot.is_strong else 0.8
+
+
+def label_form(scan: _Scan) -> Iterator[Hit]:
+    """Any 2-4 characters after a form label, surname list or not: 姓名：禾木子, 姓名：买买提江, 名字：木子美.
+
+    The form says a name is there; after a field label other than 姓名/名字, jieba must still read it as a name."""
+    text = scan.text
+    for slot in scan.open_slots():
+        if not slot.is_strong:
+            continue
+        cs, label = slot.cs, slot.label
+        n = _given(text, cs, 4)
+        form = "姓名" in label or label == "名字"
+        if n >= 2 and not _allowed(text, cs, cs + n) and (form or _reads_as_name(text, cs, cs + n)):
+            yield cs, cs + n, 0.8
+
+
+def label_spaced(scan: _Scan) -> Iterator[Hit]:
+    """A name after the form label written with spaces inside: 姓 名：张三, 姓　名 李四 (some exports pad labels)."""
+    if "姓" not in scan.text:
+        return
+    for m in _SPACED_NAME.finditer(scan.text):
+        yield m.start("cand"), m.end("cand"), 0.88
+
+
+def en_title(scan: _Scan) -> Iterator[Hit]:
+    """A romanised name after an English title: Dr. Wang, Mr. Li, Prof. Zhang San (consultants, foreign staff)."""
+    text = scan.text
+    if "M" not in text and "D" not in text and "P" not in text:
+        return
+    for m in _EN_NAME.finditer(text):
+        yield m.start("cand"), m.end("cand"), 0.85
+
+
+def colon_nr(scan: _Scan) -> Iterator[Hit]:
+    """A name as the value of a role field not in the label lists: 审核者：王建军， / 责任人：刘洋。 / 主持人：吴刚。
+
+    The field must end in a role character (者, 人, 师, 员 …) and jieba must tag the value a rare person name:
+    大便：黄软 is not a name. Runs after the label rules and skips what they found (医师签名：张三)."""
+    text = scan.text
+    if ":" not in text and "：" not in text:
+        return
+    named = {sp.start for sp in scan.found if sp.entity_type == "PERSON"}
+    for m in scan.p.colon.finditer(text):
+        s, e = m.start("sur"), m.end("given")
+        if s in named:
+            continue  # a label rule already took it (医师签名：张三)
+        colon = max(text.rfind(":", 0, s), text.rfind("：", 0, s))
+        if text[colon - 1:colon] not in _ROLE_END:
+            continue  # the field must name a role (主刀, 查房医师, 审核者): 大便：黄软 is not a name
+        word, flag = tags(text[s:e])[0]
+        if len(word) == e - s and flag.startswith("nr") and (jieba.dt.FREQ.get(word) or 0) < 50 and \
+                not _allowed(text, s, e):
+            yield s, e, 0.7
+
+
+def demographic(scan: _Scan) -> Iterator[Hit]:
+    """The 2-4 characters before a demographic tail: 张三，男，45岁 / 张三（女，30岁） / 姓名 张三 男 65岁.
+
+    The classic opening of a Chinese note: whatever stands there is the patient's name, surname list or not, unless
+    it is a role word (患儿，男，3岁) or a medical word. With only spaces before the tail it must start with a surname
+    (内科门诊 男 45岁 is a clinic)."""
+    text, lx = scan.text, _LX
+    for m in scan.p.demographic.finditer(text):  # the tail (，男，45岁) first, then the name run before it
         e = m.start()
         s = e
         spaces = 0
@@ -559,5 +796,25 @@ def detect_names(text: str) -> list[Span]:
         if len(cand.replace(" ", "")) < 2 or any(c in _HARD_STOP for c in cand[max(1, n_sur):]) or \
                 _allowed(text, s, s + len(cand)) or cand in _NOT_A_NAME or cand[-2:] in _NOT_A_NAME:
             continue
-        out.append(Span(s, s + len(cand), "PERSON", 0.8, "demographic"))
-    return out
+        yield s, s + len(cand), 0.8
+
+
+Rule = Callable[[_Scan], Iterator[Hit]]
+# The order matters: colon_nr reads what the earlier rules found, and the label_* rules settle each label slot in
+# turn (the first that claims a slot ends it for the later ones).
+RULES: tuple[Rule, ...] = (
+    kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
+    surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
+    colon_nr, demographic,
+)
+RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
+
+
+def detect_names(text: str) -> list[Span]:
+    """PERSON spans of one text; each span's `source` is the name of the rule that found it (see RULES)."""
+    scan = _Scan(text)  # (its _patterns() call loads jieba's dictionary and tagger before any rule reads them)
+    found = scan.found
+    for rule in RULES:
+        for s, e, score in rule(scan):
+            found.append(Span(s, e, "PERSON", score, rule.__name__))
+    return found

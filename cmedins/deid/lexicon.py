@@ -42,6 +42,79 @@ def _sections(name: str) -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(v)) for k, v in sections.items()}
 
 
+def _chars(name: str) -> frozenset[str]:
+    """A list of single characters, one per line (a longer entry is a typo that would silently never match)."""
+    words = _words(name)
+    bad = [w for w in words if len(w) != 1]
+    if bad:
+        raise ValueError(f"{DATA_DIR / name}: one character per line expected, got {' '.join(bad)}")
+    return frozenset(words)
+
+
+def _sized(name: str, size: int) -> tuple[str, ...]:
+    """A word list whose entries must all be `size` characters long (the detector slices that many)."""
+    words = _words(name)
+    bad = [w for w in words if len(w) != size]
+    if bad:
+        raise ValueError(f"{DATA_DIR / name}: every entry must be {size} characters long, got {' '.join(bad)}")
+    return words
+
+
+@dataclass(frozen=True)
+class NameWords:
+    """The person-name detector's word and character lists (`data/name_*.txt`; each file says what it is for)."""
+
+    kinship: frozenset[str]
+    care_roles: frozenset[str]
+    not_a_name: frozenset[str]
+    relation_words: frozenset[str]
+    clause_verbs: tuple[str, ...]
+    escort_verbs: tuple[str, ...]
+    field_words: tuple[str, ...]  # all two characters long
+    relative_status: tuple[str, ...]
+    role_prefixes: frozenset[str]
+    professional_titles: frozenset[str]
+    preposition_surnames: frozenset[str]
+    adverb_surnames: frozenset[str]
+    stop_chars: frozenset[str]
+    hard_stop_chars: frozenset[str]
+    not_given_chars: frozenset[str]
+    kin_chars: frozenset[str]
+    role_end_chars: frozenset[str]
+    place_after_mou: frozenset[str]
+    mou_some_chars: frozenset[str]
+    dept_chars: frozenset[str]
+    after_name_chars: frozenset[str]
+    after_kin_name_chars: frozenset[str]
+
+
+def _name_words() -> NameWords:
+    return NameWords(
+        kinship=frozenset(_words("name_kinship.txt")),
+        care_roles=frozenset(_words("name_care_roles.txt")),
+        not_a_name=frozenset(_words("name_not_a_name.txt")),
+        relation_words=frozenset(_words("name_relation_words.txt")),
+        clause_verbs=_words("name_clause_verbs.txt"),
+        escort_verbs=_words("name_escort_verbs.txt"),
+        field_words=_sized("name_field_words.txt", 2),
+        relative_status=_words("name_relative_status.txt"),
+        role_prefixes=frozenset(_words("name_role_prefixes.txt")),
+        professional_titles=frozenset(_words("name_professional_titles.txt")),
+        preposition_surnames=_chars("name_preposition_surnames.txt"),
+        adverb_surnames=_chars("name_adverb_surnames.txt"),
+        stop_chars=_chars("name_stop_chars.txt"),
+        hard_stop_chars=_chars("name_hard_stop_chars.txt"),
+        not_given_chars=_chars("name_not_given_chars.txt"),
+        kin_chars=_chars("name_kin_chars.txt"),
+        role_end_chars=_chars("name_role_end_chars.txt"),
+        place_after_mou=_chars("name_place_after_mou.txt"),
+        mou_some_chars=_chars("name_mou_some_chars.txt"),
+        dept_chars=_chars("name_dept_chars.txt"),
+        after_name_chars=_chars("name_after_name_chars.txt"),
+        after_kin_name_chars=_chars("name_after_kin_name_chars.txt"),
+    )
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """All word lists, loaded once per process."""
@@ -64,6 +137,7 @@ class Lexicon:
     org_labels: tuple[str, ...]
     org_generic: frozenset[str]
     context: dict[str, tuple[str, ...]]
+    names: NameWords
 
     def starts_with_allowed(self, text: str) -> bool:
         """True when `text` is, or begins with, a protected medical word (白芍, 高血压, 史密斯骨折)."""
@@ -109,4 +183,5 @@ def lexicon() -> Lexicon:
         org_labels=_by_length(org.get("labels", ())),
         org_generic=frozenset(org.get("generic", ())),
         context=context,
+        names=_name_words(),
     )
