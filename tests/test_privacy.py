@@ -51,3 +51,34 @@ def test_record_keys_and_patient_block_never_reach_the_output(build: Path) -> No
     assert sum(1 for v in values if v in published) == 0
     out = pq.read_table(build / "output" / "tasks.parquet")
     assert all(len(h) == 32 for h in out.column("source_record_hash").to_pylist())
+
+
+def test_every_planted_identifier_type_is_gone_from_every_deidentified_text(build: Path) -> None:
+    """Every free-text field of the deid output (what every later stage and the published dataset draw from), not
+    only the sections that tasks quote: each planted identifier, looked up in its own record's own field after the
+    documented ingest normalisation. E-mails, ages over 89 and dates are checked like every other type."""
+    from cmedins.contracts import TEXT_FIELDS
+    from cmedins.ingest.normalize import normalize_text
+    from cmedins.secret import build_secret, keyed_hash
+
+    sources = build / "work" / "sources" / "synthetic"
+    spans = pq.read_table(sources / "ground_truth" / "pii_spans.parquet").to_pylist()
+    raw = pq.read_table(sources / "records.parquet", columns=["record_id", "hospital"]).to_pylist()
+    secret = build_secret()
+    record_hash = {r["record_id"]: keyed_hash(secret, r["hospital"] or "", r["record_id"]) for r in raw}
+    deid = {r["record_hash"]: r for r in pq.read_table(build / "work" / "deid" / "kept.parquet").to_pylist()}
+    planted: dict[str, int] = {}
+    leaked: dict[str, int] = {}
+    for s in spans:
+        value = normalize_text(s["text"]).strip()
+        record = deid.get(record_hash[s["record_id"]])
+        short = len(value) < {"PERSON": 2, "AGE": 3}.get(s["entity_type"], 5)  # a bare surname, 北京市, 1-12
+        if record is None or s["field"] not in TEXT_FIELDS or short:
+            continue
+        planted[s["entity_type"]] = planted.get(s["entity_type"], 0) + 1
+        if value in (record[s["field"]] or "").replace("90岁以上", ""):
+            leaked[s["entity_type"]] = leaked.get(s["entity_type"], 0) + 1
+    assert {"EMAIL", "AGE", "DATE", "BIRTH_DATE", "PHONE", "ID_NUMBER", "ADDRESS", "PERSON"} <= set(planted)
+    persons = leaked.pop("PERSON", 0)
+    assert persons <= 0.01 * planted["PERSON"], f"{persons} of {planted['PERSON']} planted names left"
+    assert leaked == {}, f"identifier types left in de-identified text (counts): {leaked}"
