@@ -123,7 +123,9 @@ def test_placeholders_are_typed():
 
 
 def test_year_month_and_shift():
-    (ym,) = deidentify_texts(["2023年3月5日入院，2023-03-09出院"], DeidConfig())
+    (y,) = deidentify_texts(["2023年3月5日入院，2023-03-09出院，3月12日复查"], DeidConfig())  # Safe Harbor default
+    assert y.text == "2023年入院，2023出院，[日期]复查"
+    (ym,) = deidentify_texts(["2023年3月5日入院，2023-03-09出院"], DeidConfig(date_mode="year_month"))
     assert ym.text == "2023年3月入院，2023-03出院"
     from cmedins.deid.api import GroupInfo
 

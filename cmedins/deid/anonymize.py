@@ -39,6 +39,10 @@ def date_offset(secret: bytes, scope: str, max_days: int) -> int:
 def _date_replacement(span: Span, value: str, cfg: DeidConfig, offset: int, ref_year: int) -> str:
     _, ymd, kind = span.source.split(":")
     y, m, d = (int(x) for x in ymd.split("-"))
+    if cfg.date_mode == "year":  # HIPAA Safe Harbor: a date keeps its year only; a date without a year keeps nothing
+        if not y or kind in ("md", "cnmd", "mdnum"):
+            return PLACEHOLDERS["DATE"]
+        return f"{y}年" if kind in ("cn", "cnnum", "cn2") else f"{y:04d}"
     if cfg.date_mode == "year_month":
         if kind in ("ym",) or (kind in ("cn", "cnnum", "cn2") and d == 0):
             return value  # already year-month

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cmedins.deid.api import deidentify_texts
-from cmedins.deid.config import DeidConfig
+from cmedins.deid.config import DATE_MODES, DeidConfig
 
 
 class InputError(Exception):
@@ -37,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
                         "are consistent within a group)")
     p.add_argument("--report", type=Path, default=None, help="write counts per entity type as JSON here")
     p.add_argument("--mode", choices=["placeholder", "pseudonym"], default="placeholder")
-    p.add_argument("--date-mode", choices=["year_month", "shift"], default="year_month")
+    p.add_argument("--date-mode", choices=list(DATE_MODES), default="year",
+                   help="year (Safe Harbor, default), shift (per-patient keyed shift) or year_month (not Safe Harbor)")
     p.add_argument("--keep-institutions", action="store_true", help="do not redact hospital / workplace names")
     p.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     p.add_argument("--quiet", action="store_true", help="no progress output")

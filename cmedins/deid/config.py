@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-DEID_CODE_VERSION = "deid-1.1"
+DEID_CODE_VERSION = "deid-1.2"
+DATE_MODES = ("year", "shift", "year_month")
+SAFE_HARBOR_DATE_MODES = ("year", "shift")  # shift: no real date survives, only intervals
 
 
 @dataclass(frozen=True)
@@ -14,9 +16,10 @@ class DeidConfig:
     mode: "placeholder" replaces every identifier by its typed placeholder ([姓名], [身份证号]); "pseudonym" replaces
         it by a consistent keyed code ([姓名-3fa29c]): the same value of the same patient always gets the same code,
         derived by HMAC from the build secret, so no lookup table exists anywhere.
-    date_mode: "year_month" keeps only year and month of visit dates (2023年3月5日 -> 2023年3月); "shift" moves every
-        date of a patient by the same HMAC-derived number of days, so intervals survive. Birth dates are always
-        removed.
+    date_mode: "year" (default, HIPAA Safe Harbor) keeps only the year of every date tied to the patient
+        (2023年3月5日 -> 2023年, a date without a year -> [日期]); "shift" moves every date of a patient by the same
+        HMAC-derived number of days, so intervals survive; "year_month" keeps year and month (2023年3月) and is NOT
+        Safe Harbor: the build report flags it. Birth dates are always removed; ages over 89 become 90岁以上.
     redact_institutions: also replace hospital names ([医院]) and workplaces / schools ([单位]); on by default because
         a small hospital plus a date and a diagnosis can single out a patient.
     record_aware: search the record's own patient block (name, ID, phone, address, birth date, MRN…) in its free
@@ -28,7 +31,7 @@ class DeidConfig:
     """
 
     mode: str = "placeholder"
-    date_mode: str = "year_month"
+    date_mode: str = "year"
     redact_institutions: bool = True
     record_aware: bool = True
     max_date_shift_days: int = 180
@@ -38,8 +41,8 @@ class DeidConfig:
     def __post_init__(self) -> None:
         if self.mode not in ("placeholder", "pseudonym"):
             raise ValueError(f"deid: mode must be 'placeholder' or 'pseudonym', not {self.mode!r}")
-        if self.date_mode not in ("year_month", "shift"):
-            raise ValueError(f"deid: date_mode must be 'year_month' or 'shift', not {self.date_mode!r}")
+        if self.date_mode not in DATE_MODES:
+            raise ValueError(f"deid: date_mode must be one of {', '.join(DATE_MODES)}, not {self.date_mode!r}")
         if self.max_date_shift_days < 1:
             raise ValueError("deid: max_date_shift_days must be at least 1")
         if not 0.0 <= self.threshold <= 1.0:

@@ -47,6 +47,8 @@ def _age(birth: date | None, at: date) -> int | None:
 def _visit_date(d: date | None, cfg: DeidConfig, offset: int) -> str | None:
     if d is None:
         return None
+    if cfg.date_mode == "year":
+        return f"{d.year:04d}"
     if cfg.date_mode == "year_month":
         return f"{d.year:04d}-{d.month:02d}"
     return (d + timedelta(days=offset)).isoformat()
@@ -81,7 +83,8 @@ def deid_stage(table: pa.Table, config: DeidConfig, ctx: StageContext) -> StageO
     prepared: list[_Prepared | None] = []
     quarantined: list[dict] = []
     kept_rows: list[dict] = []
-    stats: dict[str, int] = {"texts_scanned": 0, "texts_changed": 0, "chars": 0, "events_dropped_not_in_section": 0}
+    stats: dict[str, int] = {"texts_scanned": 0, "texts_changed": 0, "chars": 0, "events_dropped_not_in_section": 0,
+                             f"date_policy:{cfg.date_mode}": table.num_rows}
 
     for n, row in enumerate(rows):
         hospital, pid = row.get("hospital") or "", row.get("patient_id") or ""

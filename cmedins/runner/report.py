@@ -73,6 +73,15 @@ def build_report(recipe: Recipe, results: list[StageResult], output: Path, secon
     }
 
 
+def _privacy_warnings(report: dict[str, Any]) -> list[str]:
+    """Lines that must not be missed: a date policy that is not HIPAA Safe Harbor (deid `date_mode: year_month`)."""
+    rows = sum(s["stats"].get("date_policy:year_month", 0) for s in report["stages"])
+    if not rows:
+        return []
+    return [f"- **WARNING: dates keep year and month in {rows:,} records (deid date_mode year_month): NOT HIPAA "
+            "Safe Harbor. Use date_mode year or shift to publish.**"]
+
+
 def _batch_timing(seconds: list[float]) -> dict[str, float] | None:
     """Batches of this run and their seconds (mean, max): a slow or skewed batch shows here. None when cached."""
     if not seconds:
@@ -92,6 +101,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- output: `{report['output']}`",
         f"- **records: read {acc['records_read']:,} = published {acc['records_published']:,} + "
         f"quarantined {acc['records_quarantined']:,} — {mark}**",
+        *_privacy_warnings(report),
         "",
         "| stage | rows in | kept | quarantined | accounted | time (s) | batches | s/batch mean (max) | cached |",
         "|---|---:|---:|---:|:-:|---:|---:|---:|:-:|",
