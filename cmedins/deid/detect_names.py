@@ -373,7 +373,7 @@ class _Slot:
 
     def _name_end(self) -> tuple[int, int, int]:
         text, cs, n_sur = self.text, self.cs, self.n_sur
-        gap = 1 if text[cs + n_sur:cs + n_sur + 1] == " " else 0  # 张 三 in some exports
+        gap = 1 if text[cs + n_sur:cs + n_sur + 1] in (" ", "\u3000") else 0  # 张 三 / 宁　书 in some exports
         n_given = _given(text, cs + n_sur + gap, 3 if n_sur == 2 else 2, strict=not self.is_strong)
         if self.label in _KIN and n_given < 2:  # 配偶龚政和体健: a kinship word, then name, then 体健/患/陪同
             loose = _given(text, cs + n_sur + gap, 2, strict=False)
@@ -799,13 +799,79 @@ def demographic(scan: _Scan) -> Iterator[Hit]:
         yield s, s + len(cand), 0.8
 
 
+_NAME_END = frozenset("，,。；;、：:（()）)\n\t 　!?！？0123456789") | {""}
+# a field label ending in a role (签字人：, 收件人, 户名：, 转诊医生（签字）：, 检验者：): the value is a person
+_ROLE_FIELD = re.compile(r"(?:姓名|名字|户名|签字|签名|签章|[\u4e00-\u9fff]{0,5}[" + "".join(sorted(_ROLE_END)) +
+                         r"])(?:\s*[（(](?:签字|签名|签章|手签)[）)])?\s*[:：]\s*")
+# a record line's author or a chat's speaker: 本记录由王芳于…, 由李医生审核, 用户张三（IP：…）, 我是张三的女儿
+_AUTHOR = re.compile(r"(?:由|经由)(?=\S{2,4}?(?:于|在|录入|记录|书写|完成|审核|签发|执行|操作|核对|填写))"
+                     r"|用户(?=\S{2,4}?[（(])|我是(?=\S{2,4}?的)|我叫|本人(?=\S{2,3}?[，,。])")
+# a bed and the patient lying in it: 43床王建国，术后返回病房 / 12床 李秀英 今日拔管
+_BED_NAME = re.compile(r"(?<![0-9A-Za-z])(?:[A-Z]|\+)?\d{1,3}(?:号)?床\s*")
+
+
+def _surname_name(text: str, i: int, closed_by: frozenset[str], allow_space: bool = False) -> int:
+    """End of a surname-first name of 2-4 characters at text[i] (one space inside allowed: 宁 书), closed by one
+    of `closed_by`; 0 when there is none, or it is a protected medical word or a common dictionary word."""
+    n_sur = _surname_len(text, i)
+    if not n_sur or (n_sur == 1 and text[i] in _LX.weak_surnames):
+        return 0
+    gap = 1 if allow_space and text[i + n_sur:i + n_sur + 1] in (" ", "\u3000") else 0
+    n_given = _given(text, i + n_sur + gap, 3 if n_sur == 2 else 2, strict=False)
+    end = i + n_sur + gap + n_given
+    if n_given == 0 or text[end:end + 1] not in closed_by:
+        return 0
+    if any(text.startswith(t, k) for k in range(i + n_sur, end) for t in _LX.titles):
+        return 0  # 王老师, 王医生: a surname and a title (surname_title's case), not a given name
+    word = text[i:end].replace(" ", "")
+    if _allowed(text, i, end) or word in _NOT_A_NAME or word in _STOP_WORD_SET or (jieba.dt.FREQ.get(word) or 0) >= 50:
+        return 0
+    return end
+
+
+def role_field(scan: _Scan) -> Iterator[Hit]:
+    """The value of any field whose label names a role, surname first: 签字人：赵志强, 收件人：孙丽华, 户名：周建平,
+    检验者：马云飞, 转诊医生（签字）：林志远, 姓名：宁　书 (a full-width space between surname and given name).
+
+    Forms and audit lines invent role labels freely, so the label is recognised by its last character (人, 者,
+    员, 师, 生…) rather than from a list; the value must start with a surname and end at the field's end."""
+    text = scan.text
+    if ":" not in text and "：" not in text:
+        return
+    for m in _ROLE_FIELD.finditer(text):
+        end = _surname_name(text, m.end(), _NAME_END, allow_space=True)
+        if end:
+            yield m.end(), end, 0.85
+
+
+def author(scan: _Scan) -> Iterator[Hit]:
+    """A person named as the author of a record line or as a chat speaker: 本记录由何佳怡于…录入, 由王医生审核 (the
+    surname only is left when a title follows), 用户杨帆（IP：…）, 我是黄美玲的女儿."""
+    text = scan.text
+    for m in _AUTHOR.finditer(text):
+        end = _surname_name(text, m.end(), _NAME_END | frozenset("于在录记书完审签执操核填的"))
+        if end:
+            yield m.end(), end, 0.8
+
+
+def bed_name(scan: _Scan) -> Iterator[Hit]:
+    """The patient named right after a bed number in ward notes: 43床王建国，术后返回病房 / 12床 李秀英 今日拔管."""
+    text = scan.text
+    if "床" not in text:
+        return
+    for m in _BED_NAME.finditer(text):
+        end = _surname_name(text, m.end(), _NAME_END | _STOP | frozenset("今昨晨夜术"))
+        if end:
+            yield m.end(), end, 0.8
+
+
 Rule = Callable[[_Scan], Iterator[Hit]]
 # The order matters: colon_nr reads what the earlier rules found, and the label_* rules settle each label slot in
 # turn (the first that claims a slot ends it for the later ones).
 RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
-    colon_nr, demographic,
+    colon_nr, demographic, role_field, author, bed_name,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 

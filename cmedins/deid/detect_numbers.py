@@ -43,7 +43,14 @@ _PASSPORT_BARE = re.compile(r"(?<![A-Za-z0-9])([EG]\d{8}|E[A-Z]\d{7})(?![A-Za-z0
 _LONG_DIGITS = re.compile(r"(?<![0-9.])(\d(?:[ \-]?\d){6,})(?![0-9]|\.\d|\s?(?:mg|g|ml|μg|ug|u|iu|次|片|粒))",
                           re.IGNORECASE)
 _CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-]?\d{7,}[A-Za-z0-9]*)(?![A-Za-z0-9.])")
-_BED = re.compile(r"(?<![0-9A-Za-z])((?:[A-Z]|\+)?\d{1,3})(?:号)?床(?![位边旁头尾上下])")
+# IPv6: eight hex groups, or fewer with one "::" (2001:db8::8a2e:370:7334); needs at least two colons and a letter
+# or 4-digit group so that times (10:30:15) never match
+_IPV6 = re.compile(r"(?<![0-9A-Fa-f])(?<![0-9A-Fa-f]:)((?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"
+                   r"|(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4}"
+                   r"|::(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})(?![0-9A-Fa-f:])")
+# a handle in brackets after the platform's name: 微信（zhoulin3952）, QQ(345678901), 微博（@小鱼儿）
+_HANDLE = re.compile(r"(?:微信|WeChat|wechat|VX|vx|wx|QQ|qq|扣扣|微博|抖音|小红书|钉钉)(?:号|号码|账号|ID)?\s*"
+                     r"[（(]\s*@?(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff]{4,30})\s*[）)]")
 
 # cheap gates (a literal scan) before patterns that would otherwise be tried at every position
 _URL_GATE = re.compile(r"://|www\.|\.(?:com|cn|net|org|gov|edu|info|io|top|xyz|cc)")
@@ -96,6 +103,15 @@ def detect_numbers(folded: str) -> list[Span]:
             etype = "PHONE" if len(v) == 11 and v[0] == "1" else ("ID_NUMBER" if len(v) in (15, 18) else
                                                                   "MEDICAL_RECORD_NO")
             add(Span(m.start(1), m.end(1), etype, 0.85, "masked_number"))
+    if folded.count(":") >= 2:
+        for m in _IPV6.finditer(folded):
+            v = m.group(1)
+            groups = [g for g in v.split(":") if g]
+            if len(groups) >= 3 and (any(c.isalpha() for c in v) or any(len(g) == 4 for g in groups)):
+                add(Span(m.start(1), m.end(1), "IP_ADDRESS", 0.85, "ipv6"))
+    if "(" in folded or "（" in folded:
+        for m in _HANDLE.finditer(folded):
+            add(Span(m.start("value"), m.end("value"), "SOCIAL_ACCOUNT", 0.9, "handle_in_brackets"))
     if "邮" in folded:
         for m in _POSTCODE.finditer(folded):
             add(Span(m.start(1), m.end(1), "ADDRESS", 0.9, "postcode"))
@@ -106,8 +122,6 @@ _LONGISH = re.compile(r"\d[\d \-]{5,}\d")
 
 
 def _numeric(folded: str, add) -> None:
-    for m in (_BED.finditer(folded) if "床" in folded else ()):
-        add(Span(m.start(1), m.end(1), "MEDICAL_RECORD_NO", 0.6, "bed_number"))
     if _IP_GATE.search(folded):
         for m in _IP.finditer(folded):
             prev = folded[m.start(1) - 1:m.start(1)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from importlib.resources import files
 
 from cmedins.deid.boundaries import name_start
 from cmedins.deid.lexicon import lexicon
@@ -27,6 +28,11 @@ _PREP = re.compile(r"[在于到赴]")
 _ORG_LABEL = re.compile(r"(?:工作单位|单位|就职于|任职于|工作于|就读于|毕业于|供职于|受雇于)\s*[:：]?\s*")
 _ORIGIN_FIELD = re.compile(r"(?:籍贯|户籍地址|户籍地|户籍|出生地|原籍)\s*[:：]\s*(?P<place>[\u4e00-\u9fff]{2,12})")
 _NOT_A_PLACE = frozenset("本地 当地 不详 未知 同上 无 中国 汉族".split())
+_PROVINCES = sorted((w for line in (files("cmedins") / "deid" / "data" / "provinces.txt").read_text(encoding="utf-8")
+                     .splitlines() if not line.startswith("#") for w in line.split()), key=lambda w: (-len(w), w))
+# a birthplace or origin as province + city with no 省/市: 生于山东济南, 祖籍湖南长沙 (发生于, 产生于 are not births)
+_BIRTHPLACE = re.compile(r"(?<![发产寄派衍滋])(?:出生于|出生在|生于|祖籍|原籍|籍贯)\s*[:：]?\s*(?P<place>(?:"
+                         + "|".join(_PROVINCES) + r")[\u4e00-\u9fff]{0,6}?)(?=[，,。；;、\s]|长期|现|后|并|$)")
 _NAME_CHARS = set("0123456789（）()")
 _LEAD_STOP = set("在于至到往赴为是的，。、；：:,;")
 
@@ -46,7 +52,7 @@ def _regexes() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pa
     org_re = re.compile(f"(?:{org})")
     labels = "|".join(re.escape(w) for w in lx.address_labels)
     admin = "市|自治州|州|地区|盟|县|区|旗|镇|乡|村"  # a province alone is kept (HIPAA keeps states)
-    single_re = re.compile(f"(?:{labels})\\s*[:：]?\\s*(?P<place>[{HAN}]{{2,8}}?(?:{admin}))"
+    single_re = re.compile(f"(?<![发产寄派衍滋])(?:{labels})\\s*[:：]?\\s*(?P<place>[{HAN}]{{2,8}}?(?:{admin}))"
                            f"(?![{HAN}]{{0,1}}(?:{han_end}))")
     return addr_re, comp_re, hosp_re, org_re, single_re
 
@@ -106,6 +112,9 @@ def detect_addresses(text: str) -> list[Span]:
         for m in _ORIGIN_FIELD.finditer(text):
             if m.group("place") not in _NOT_A_PLACE and not lx.starts_with_allowed(m.group("place")):
                 out.append(Span(m.start("place"), m.end("place"), "ADDRESS", 0.8, "origin_field"))
+    if "生于" in text or "籍" in text or "出生在" in text:
+        for m in _BIRTHPLACE.finditer(text):
+            out.append(Span(m.start("place"), m.end("place"), "ADDRESS", 0.8, "birthplace"))
     # one place after an address label: 原籍北京市, 生于上海市, 籍贯：河南省 (city-level places identify too)
     for m in single_re.finditer(text):
         s, e = m.start("place"), m.end("place")
