@@ -132,7 +132,9 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 GROUP_TITLES = {"rows": "rows per task", "dept": "rows per department", "entity": "identifiers found, by type",
-                "lang": "rows per instruction language"}
+                "lang": "rows per instruction language", "normalised": "text normalised at ingest, by kind (cells)",
+                "quarantined": "quarantined, by reason", "date_policy": "date policy (records)",
+                "float_as_integer": "float ids written as exact integers, by field"}
 
 
 def _bar_table(counts: dict[str, int], width: int = 30) -> list[str]:
