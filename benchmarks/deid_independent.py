@@ -31,15 +31,14 @@ TARGETS = {"PERSON": 0.99, "ADDRESS": 0.98, "DATE": 0.98, "ORGANIZATION": 0.95, 
            "PHONE": 0.999, "EMAIL": 0.999, "MRN": 0.999, "INSURANCE": 0.999, "BANK": 0.999}
 
 
-def _config(detectors: str) -> DeidConfig | None:
-    """The DeidConfig for a detector set; None when this build of cmedins cannot run it (no NER option yet)."""
-    fields = DeidConfig.__dataclass_fields__
+def _config(detectors: str) -> DeidConfig:
+    """rules: the rule detectors alone (the build's default); model: the NER model alone (no rules, no
+    record-aware pass); both: rules and model (`ner: true`)."""
     if detectors == "rules":
-        return DeidConfig(ner=False) if "ner" in fields else DeidConfig()
-    if "ner" not in fields:
-        return None
-    return DeidConfig(ner=True, rules=detectors == "both") if "rules" in fields else (
-        DeidConfig(ner=True) if detectors == "both" else None)
+        return DeidConfig(ner=False)
+    if detectors == "model":
+        return DeidConfig(ner=True, rules=False, record_aware=False)
+    return DeidConfig(ner=True)
 
 
 def _covered(entities, n: int) -> bytearray:
@@ -97,12 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = {}
     for d in a.detectors.split(","):
         cfg = _config(d)
-        if cfg is None:
-            print(f"({d}: not available in this build)")
-            continue
         runs[d] = (cfg, score_handwritten(cfg))
-    if not runs:
-        return 1
     first = next(iter(runs.values()))[1]
     print(f"hand-written notes: {first['snippets']} snippets ({first['free']} identifier-free)")
     print(f"{'type':<14}{'n':>6}" + "".join(f"{d:>10}" for d in runs) + f"{'target':>9}")

@@ -16,6 +16,7 @@ from multiprocessing import get_context
 from cmedins.deid.anonymize import Replacement, apply, replacement_for
 from cmedins.deid.config import DeidConfig
 from cmedins.deid.detect import candidate_spans, propagation_terms
+from cmedins.deid.detect_ner import ner_person_spans
 from cmedins.deid.record_aware import RecordValues, find_terms, search_terms
 from cmedins.deid.spans import Span, resolve
 from cmedins.deid.text_norm import fold, visible_view
@@ -101,16 +102,18 @@ def _serial(texts: list[str], cfg: DeidConfig, keys: list, info: dict, secret: b
     order: dict[object, list[int]] = {}
     for i, k in enumerate(keys):
         order.setdefault(k, []).append(i)
+    views = [visible_view(t) for t in texts]  # detection never sees an invisible character
+    model = ner_person_spans([v.text for v in views], cfg.ner_model) if cfg.ner else [[] for _ in texts]
     results: list[DeidResult | None] = [None] * len(texts)
     for k, idx in order.items():
         gi = info.get(k) or GroupInfo()
         terms = search_terms(gi.values) if (cfg.record_aware and gi.values is not None) else []
         originals = [texts[i] for i in idx]
-        views = [visible_view(t) for t in originals]  # detection never sees an invisible character
-        group_texts = [v.text for v in views]
+        group_views = [views[i] for i in idx]
+        group_texts = [v.text for v in group_views]
         folded = [fold(t) for t in group_texts]
-        raw = [candidate_spans(t, cfg.redact_institutions, terms, f) if t else []
-               for t, f in zip(group_texts, folded, strict=True)]
+        raw = [(candidate_spans(t, cfg.redact_institutions, terms, f) if cfg.rules else []) + model[i] if t else []
+               for i, t, f in zip(idx, group_texts, folded, strict=True)]
         spans = [resolve(r, cfg.threshold) for r in raw]
         extra = propagation_terms(group_texts, spans)
         if extra:
@@ -118,7 +121,7 @@ def _serial(texts: list[str], cfg: DeidConfig, keys: list, info: dict, secret: b
                 found = find_terms(t, f, extra) if t else []
                 if found:  # only texts where a propagated name or place occurs are resolved again
                     spans[j] = resolve(raw[j] + found, cfg.threshold)
-        for i, t, view, ss in zip(idx, originals, views, spans, strict=True):
+        for i, t, view, ss in zip(idx, originals, group_views, spans, strict=True):
             results[i] = _anonymize(t, [view.to_original(sp) for sp in ss], cfg, secret, gi)
     return results  # type: ignore[return-value]
 

@@ -1,0 +1,34 @@
+"""The NER model joined to the rules: names in running prose that no rule has evidence for are found, and model
+spans that stand where drugs and anatomical words stand are vetoed."""
+
+from __future__ import annotations
+
+import pytest
+
+from cmedins.deid import DeidConfig, deidentify_texts
+from cmedins.deid.detect_ner import ner_person_spans, plausible_name
+
+PROSE = [  # hand-written: a name with no title, label or demographic tail around it
+    ("刘德明高血压病史十余年，规律服药。", "刘德明"),
+    ("患者诉头痛，张建华陪同就诊。", "张建华"),
+]
+NOT_NAMES = ["奥沙利铂(艾恒)150mg ivgtt d1", "替吉奥胶囊40mg po bid", "行多普勒超声检查。", "予安维汀+化疗。",
+             "胃窦小弯侧见溃疡。", "予美多芭口服，墨菲征阴性。"]
+
+
+@pytest.mark.parametrize(("text", "name"), PROSE)
+def test_the_model_adds_names_the_rules_miss(text: str, name: str) -> None:
+    assert name in deidentify_texts([text], DeidConfig(ner=False))[0].text  # the rules alone leave it
+    assert name not in deidentify_texts([text], DeidConfig(ner=True))[0].text
+
+
+@pytest.mark.parametrize("text", NOT_NAMES)
+def test_drugs_eponyms_and_cut_words_are_vetoed(text: str) -> None:
+    assert ner_person_spans([text]) == [[]]
+    assert deidentify_texts([text], DeidConfig(ner=True))[0].text == text
+
+
+def test_plausible_name_needs_a_surname_and_no_common_word() -> None:
+    assert plausible_name("刘德明") and plausible_name("欧阳明月")
+    assert not plausible_name("多普勒")  # no surname
+    assert not plausible_name("张某") and not plausible_name("高血压") and not plausible_name("GnRH")
