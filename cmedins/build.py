@@ -1,21 +1,29 @@
-"""`python -m cmedins.build [RECIPE]`: run a recipe (the embedded default when none is given)."""
+"""`python -m cmedins.build [RECIPE]`: run a recipe (the embedded default when none is given).
+
+Exit codes: 0 built and every row accounted for; 1 built but the accounting check failed (rows lost or invented:
+the output must not be published); 2 an error the operator can fix, reported as one line (bad recipe, unreadable
+source, another build in the same folder, a read-only folder or a full disk); 3 a bug (one line, no values;
+`--debug` for the traceback); 130 interrupted. Lines name files, stages and rows, never a value: they reach logs.
+"""
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import textwrap
 import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from cmedins.parquet_io import CannotWrite, copy_file, ensure_dir, writing
+from cmedins.runner.lock import BuildInUse, build_lock
 from cmedins.runner.progress import BuildProgress
-from cmedins.runner.recipe import RecipeError, load_recipe
+from cmedins.runner.recipe import Recipe, RecipeError, load_recipe
 from cmedins.runner.report import build_report, write_report
-from cmedins.runner.runner import BuildContext, StageFailed, run_build
+from cmedins.runner.runner import BuildContext, StageFailed, StageResult, run_build
 from cmedins.stage import StageError
 
 
@@ -54,6 +62,22 @@ def list_stages() -> str:
     return "\n\n".join(blocks)
 
 
+def _recipe(args: argparse.Namespace) -> Recipe:
+    """The recipe with the command line's overrides applied."""
+    recipe = load_recipe(args.recipe)
+    if args.workers:
+        recipe = type(recipe)(**{**recipe.__dict__, "workers": args.workers})
+    if args.records:
+        sources = [{**s, "records": args.records} if s.get("kind") == "synthetic" else s for s in recipe.sources]
+        recipe = type(recipe)(**{**recipe.__dict__, "sources": sources})
+    return recipe
+
+
+def _error(console: Console, message: str) -> None:
+    """One line on stderr; `escape` because a path may contain rich markup like `[red]`."""
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console(stderr=True)
@@ -61,35 +85,43 @@ def main(argv: list[str] | None = None) -> int:
         print(list_stages())
         return 0
     try:
-        recipe = load_recipe(args.recipe)
-        if args.workers:
-            recipe = type(recipe)(**{**recipe.__dict__, "workers": args.workers})
-        if args.records:
-            sources = [{**s, "records": args.records} if s.get("kind") == "synthetic" else s for s in recipe.sources]
-            recipe = type(recipe)(**{**recipe.__dict__, "sources": sources})
+        recipe = _recipe(args)
         out_dir = Path(args.out).resolve()
-        start = time.perf_counter()
-        with BuildProgress(enabled=not args.quiet, console=console) as progress:
-            bc = BuildContext(recipe=recipe, out_dir=out_dir, force_from=args.force, progress=progress)
-            results = run_build(bc)
-    except (RecipeError, StageError, StageFailed) as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        with build_lock(out_dir):  # held until the report is written: nobody else writes this folder meanwhile
+            start = time.perf_counter()
+            with BuildProgress(enabled=not args.quiet, console=console) as progress:
+                bc = BuildContext(recipe=recipe, out_dir=out_dir, force_from=args.force, progress=progress)
+                results = run_build(bc)
+            report, md = publish(recipe, results, out_dir, time.perf_counter() - start, bc.sources_seconds)
+    except (RecipeError, StageError, StageFailed, BuildInUse, CannotWrite) as exc:
+        _error(console, str(exc))
         return 2
+    except KeyboardInterrupt:
+        _error(console, "interrupted; finished batches are kept: rerun to resume")
+        return 130
     except Exception as exc:  # a bug: one line (no raw text: only the type) unless --debug
         if args.debug:
             raise
         console.print(f"[red]internal error:[/red] {type(exc).__name__} (rerun with --debug for the traceback)")
         return 3
-    final = results[-1]
-    output_dir = out_dir / "output"
-    output_dir.mkdir(parents=True, exist_ok=True)
-    output = output_dir / f"{final.name}.parquet"
-    shutil.copyfile(final.output, output)
-    report = build_report(recipe, results, output, time.perf_counter() - start, bc.sources_seconds)
-    js, md = write_report(report, out_dir / "report")
-    write_plots(output, out_dir / "report")
     print_summary(console, report, md)
     return 0 if report["accounting"]["ok"] and all(s["accounted"] for s in report["stages"]) else 1
+
+
+def publish(recipe: Recipe, results: list[StageResult], out_dir: Path, seconds: float,
+            sources_seconds: float) -> tuple[dict, Path]:
+    """Copy the last stage's output to `output/` (atomically: a reader never sees half of it), then write the
+    report and charts. Returns the report and the path of its Markdown version."""
+    final = results[-1]
+    assert final.output is not None
+    output = ensure_dir(out_dir / "output") / f"{final.name}.parquet"
+    copy_file(final.output, output)
+    report = build_report(recipe, results, output, seconds, sources_seconds)
+    report_dir = out_dir / "report"
+    with writing(report_dir):
+        _, md = write_report(report, report_dir)
+        write_plots(output, report_dir)
+    return report, md
 
 
 def write_plots(output: Path, report_dir: Path) -> None:

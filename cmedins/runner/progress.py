@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 
@@ -35,3 +36,8 @@ class BuildProgress:
     def cached(self, name: str) -> None:
         if self.enabled:
             self._progress.console.print(f"[dim]{name:<10} up to date (cached)[/dim]")
+
+    def warn(self, message: str) -> None:
+        """A line the operator must see even with --quiet (a damaged cache being recomputed): it names stages,
+        files and batches, never a value."""
+        self._progress.console.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)

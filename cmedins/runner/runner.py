@@ -8,6 +8,12 @@ Layout of the work directory (`<out>/work/<stage>/`):
 A stage's cache key hashes its input (the upstream kept.parquet's sha256), its config, every file its
 `input_files` names (source files, plugin code, templates), the seed, the build secret's fingerprint and the code
 version. The runner knows stages only through the registry: it imports no stage module by name.
+
+Nothing in the work directory is trusted on its name alone: a cached stage is served only while its kept and
+quarantine files still have the sha256s its manifest recorded, and a finished batch is reused only while its part
+files still have the sha256s its stats file recorded; anything else is recomputed. Every file is written
+atomically (`cmedins.parquet_io`), so a kill, a full disk or a read-only folder never leaves half a file that a
+later run could mistake for a whole one.
 """
 
 from __future__ import annotations
@@ -15,10 +21,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
+import os
 import shutil
+import threading
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,13 +36,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cmedins.contracts import load_contract
-from cmedins.parquet_io import RowGroupWriter, write_table
+from cmedins.parquet_io import RowGroupWriter, ensure_dir, remove_stale_tmp, write_table, write_text
 from cmedins.registry import RegistryError
 from cmedins.runner.hashing import code_version, file_sha256, json_sha256
 from cmedins.runner.progress import BuildProgress
 from cmedins.runner.recipe import Recipe, RecipeError
 from cmedins.runner.sources import resolve_source
-from cmedins.runner.worker import BatchJob, StageFailed, conform, part_name, run_batch, stage_state
+from cmedins.runner.worker import (
+    BatchJob,
+    StageFailed,
+    batch_done,
+    conform,
+    exit_with_parent,
+    part_name,
+    run_batch,
+    stage_state,
+)
 from cmedins.secret import build_secret, fingerprint
 from cmedins.stage import Stage, StageContext, check_chain, get_stage
 
@@ -80,6 +98,10 @@ class BuildContext:
     def work_dir(self) -> Path:
         return self.out_dir / "work"
 
+    def rel(self, path: Path) -> str:
+        """`path` as messages name it: relative to the build folder when inside it."""
+        return str(path.relative_to(self.out_dir)) if path.is_relative_to(self.out_dir) else str(path)
+
 
 @dataclass
 class _Totals:
@@ -92,9 +114,38 @@ class _Totals:
     batch_seconds: list[float] = field(default_factory=list)
 
 
+OUTPUT_FILES = ("kept.parquet", "quarantine.parquet")
+
+
 def _manifest(stage_dir: Path) -> dict[str, Any] | None:
-    path = stage_dir / "manifest.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    """The stage's manifest, or None when there is none or it is unreadable (then the stage simply reruns)."""
+    try:
+        m = json.loads((stage_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return m if isinstance(m, dict) else None
+
+
+def _damaged_output(stage_dir: Path, m: dict[str, Any]) -> str | None:
+    """The first output file that is missing or no longer has the sha256 its manifest recorded, else None.
+
+    Hashing the outputs on every cache hit costs a read of each file; serving a damaged or swapped file would
+    silently change the dataset (and every later stage's key is computed from the manifest, not the file).
+    """
+    files = m.get("files")
+    for name in OUTPUT_FILES:
+        path = stage_dir / name
+        want = files.get(name) if isinstance(files, dict) else None
+        if not want or not path.is_file() or file_sha256(path) != want:
+            return name
+    return None
+
+
+def _read_key(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
 
 
 def _result(m: dict[str, Any], stage_dir: Path, cached: bool, seconds: float,
@@ -123,33 +174,43 @@ def _portable(value: Any, out_dir: Path) -> Any:
 def _finish_stage(stage_dir: Path, stage: Stage, key: str, config: dict, totals: _Totals, kept_rows: int,
                   quarantine: pa.Table) -> dict[str, Any]:
     """Write quarantine + manifest (the completion marker, last) and drop the parts."""
-    write_table(quarantine, stage_dir / "quarantine.parquet")
+    write_table(quarantine, stage_dir / "quarantine.parquet")  # kept.parquet is already in place
     by_reason = dict(sorted(Counter(quarantine.column("reason").to_pylist()).items()))
     manifest = {
         "stage": stage.name, "key": key, "code_version": code_version(), "config": config, "fan_out": stage.fan_out,
         "rows_in": totals.rows_in, "kept": kept_rows, "quarantined": quarantine.num_rows, "by_reason": by_reason,
         "inputs_used": totals.inputs_used, "inputs_quarantined": totals.inputs_quarantined,
         "stats": dict(sorted(totals.stats.items())),
-        "files": {f: file_sha256(stage_dir / f) for f in ("kept.parquet", "quarantine.parquet")},
+        "files": {f: file_sha256(stage_dir / f) for f in OUTPUT_FILES},
     }
-    tmp = stage_dir / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    tmp.replace(stage_dir / "manifest.json")
+    write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", stage_dir / "manifest.json")
     shutil.rmtree(stage_dir / "parts", ignore_errors=True)
     return manifest
 
 
-def _prepare_dir(stage_dir: Path, key: str, forced: bool) -> bool:
-    """Return True when the stage is up to date; otherwise leave a directory ready to (re)run or resume."""
+def _prepare_dir(bc: BuildContext, stage_dir: Path, key: str, forced: bool) -> bool:
+    """Return True when the stage is up to date; otherwise leave a directory ready to (re)run or resume.
+
+    Up to date: a manifest with this key whose output files are intact. Resume: no manifest, and parts written
+    under this key (`parts/KEY`); temp files a killed writer left are removed. Anything else starts afresh.
+    """
     m = _manifest(stage_dir)
-    if m and m["key"] == key and not forced and (stage_dir / "kept.parquet").exists():
-        return True
+    if m is not None and m.get("key") == key and not forced:
+        damaged = _damaged_output(stage_dir, m)
+        if damaged is None:
+            shutil.rmtree(stage_dir / "parts", ignore_errors=True)  # a kill between manifest and cleanup
+            return True
+        bc.progress.warn(f"{stage_dir.name}: {bc.rel(stage_dir / damaged)} does not match its manifest; "
+                         "rerunning the stage")
     parts = stage_dir / "parts"
     key_file = parts / "KEY"
-    if forced or m or not (key_file.exists() and key_file.read_text() == key):
+    if forced or m is not None or _read_key(key_file) != key:
         shutil.rmtree(stage_dir, ignore_errors=True)
-    parts.mkdir(parents=True, exist_ok=True)
-    key_file.write_text(key)
+    else:
+        remove_stale_tmp(stage_dir)
+        remove_stale_tmp(parts)
+    ensure_dir(parts)
+    write_text(key, key_file)
     return False
 
 
@@ -170,7 +231,7 @@ def run_stage(bc: BuildContext, stage: Stage, options: dict, upstream: StageResu
     config = stage.make_config(options)
     key = _stage_key(bc, stage, config, upstream.output_sha256 if upstream else "")
     start = time.perf_counter()
-    if _prepare_dir(stage_dir, key, forced):
+    if _prepare_dir(bc, stage_dir, key, forced):
         bc.progress.cached(stage.name)
         return _result(_manifest(stage_dir), stage_dir, True, time.perf_counter() - start)
     if stage.kind == "source":
@@ -188,22 +249,22 @@ def _run_source(bc: BuildContext, stage: Stage, config: Any, stage_dir: Path) ->
     """A source stage streams its outputs straight into kept.parquet (no parts: reading is cheap to redo)."""
     ctx = StageContext(bc.recipe.seed, stage_dir, build_secret(), batch_rows=bc.recipe.batch_rows,
                        state=stage_state(stage, config))
-    writer = RowGroupWriter(stage_dir / "kept.parquet", load_contract(stage.output_contract).schema,
-                            bc.recipe.batch_rows)
     quarantined = [load_contract("quarantine").schema.empty_table()]
     totals = _Totals()
     task = bc.progress.start(stage.name, total=None, unit="rows")
     last = time.perf_counter()
-    for out in stage.fn(config, ctx):
-        writer.write(conform(stage, out))
-        quarantined.append(out.quarantined)
-        totals.rows_in += out.rows_read
-        totals.stats.update(out.stats)
-        now = time.perf_counter()
-        totals.batch_seconds.append(round(now - last, 4))
-        last = now
-        bc.progress.advance(task, out.kept.num_rows + out.quarantined.num_rows)
-    writer.close()
+    # the block closes the writer (renaming kept.parquet into place) or, on any error, removes its temp file
+    with RowGroupWriter(stage_dir / "kept.parquet", load_contract(stage.output_contract).schema,
+                        bc.recipe.batch_rows) as writer:
+        for out in stage.fn(config, ctx):
+            writer.write(conform(stage, out))
+            quarantined.append(out.quarantined)
+            totals.rows_in += out.rows_read
+            totals.stats.update(out.stats)
+            now = time.perf_counter()
+            totals.batch_seconds.append(round(now - last, 4))
+            last = now
+            bc.progress.advance(task, out.kept.num_rows + out.quarantined.num_rows)
     bc.progress.done(task)
     return totals, writer.rows_written, pa.concat_tables(quarantined)
 
@@ -222,28 +283,22 @@ def _run_batches(bc: BuildContext, stage: Stage, options: dict, input_path: Path
         return BatchJob(stage.name, options, bc.recipe.seed, secret, bc.recipe.batch_rows, str(input_path),
                         g if stage.kind == "map" else None, offsets[g], str(stage_dir))
 
-    todo = [g for g in range(groups) if not (parts / part_name("stats", g)).exists()]
+    todo = [g for g in range(groups) if batch_done(parts, g) is None]
+    damaged = [g for g in todo if (parts / part_name("stats", g)).exists()]
+    if damaged:
+        bc.progress.warn(f"{stage.name}: {len(damaged)} finished batch(es) whose part files no longer match their "
+                         f"recorded sha256 (first: batch {damaged[0]}); recomputing them")
     task = bc.progress.start(stage.name, total=groups, unit="batches", completed=groups - len(todo))
     if stage.kind == "reduce" or bc.recipe.workers == 1 or len(todo) <= 1:
         for g in todo:
             run_batch(job(g))
             bc.progress.advance(task, 1)
     else:
-        ctx = multiprocessing.get_context("spawn")  # fork is unsafe once polars/duckdb threads exist
-        with ProcessPoolExecutor(max_workers=bc.recipe.workers, mp_context=ctx) as pool:
-            pending: set = set()
-            queue = list(todo)
-            while queue or pending:
-                while queue and len(pending) < 2 * bc.recipe.workers:  # bound memory: a few batches in flight
-                    pending.add(pool.submit(run_batch, job(queue.pop(0))))
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    fut.result()
-                    bc.progress.advance(task, 1)
+        _run_in_pool(bc, stage, [job(g) for g in todo], task)
     bc.progress.done(task)
     totals = _Totals()
     for g in range(groups):
-        done = json.loads((parts / part_name("stats", g)).read_text())
+        done = json.loads((parts / part_name("stats", g)).read_text(encoding="utf-8"))
         totals.rows_in += done["rows_in"]
         totals.inputs_used += done["inputs_used"]
         totals.inputs_quarantined += done["inputs_quarantined"]
@@ -252,21 +307,48 @@ def _run_batches(bc: BuildContext, stage: Stage, options: dict, input_path: Path
     return totals
 
 
+def _run_in_pool(bc: BuildContext, stage: Stage, jobs: list[BatchJob], task: Any) -> None:
+    """Run `jobs` in a spawn pool whose workers end with this process (`exit_with_parent`), a few in flight."""
+    ctx = multiprocessing.get_context("spawn")  # fork is unsafe once polars/duckdb threads exist
+    # PR_SET_PDEATHSIG follows the spawning thread; the pool spawns its workers from the thread that submits
+    from_main = threading.current_thread() is threading.main_thread()
+    try:
+        with ProcessPoolExecutor(max_workers=bc.recipe.workers, mp_context=ctx, initializer=exit_with_parent,
+                                 initargs=(os.getpid(), from_main)) as pool:
+            pending: set[Future[int]] = set()
+            queue = list(jobs)
+            try:
+                while queue or pending:
+                    while queue and len(pending) < 2 * bc.recipe.workers:  # bound memory: a few batches in flight
+                        pending.add(pool.submit(run_batch, queue.pop(0)))
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        fut.result()
+                        bc.progress.advance(task, 1)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)  # fail now: start no queued batch
+                raise
+    except BrokenProcessPool:
+        raise StageFailed(f"stage {stage.name!r}: a worker process died (killed by a signal, e.g. out of memory); "
+                          "finished batches are kept: rerun to resume") from None
+
+
 def _assemble(stage: Stage, stage_dir: Path, groups: int, batch_rows: int) -> tuple[int, pa.Table]:
     """Concatenate the parts in batch order: the result does not depend on which worker finished first."""
     parts = stage_dir / "parts"
-    writer: RowGroupWriter | None = None
-    quarantines = [load_contract("quarantine").schema.empty_table()]
-    for g in range(groups):
-        kept = pq.read_table(parts / part_name("kept", g))
-        if writer is None:
-            writer = RowGroupWriter(stage_dir / "kept.parquet", kept.schema, batch_rows)
-        writer.write(kept)
-        quarantines.append(pq.read_table(parts / part_name("quarantine", g)))
-    if writer is None:  # an empty input: still leave a valid, empty output with the contract's schema
+    kept_parts = (pq.read_table(parts / part_name("kept", g)) for g in range(groups))
+    first = next(kept_parts, None)
+    if first is not None:
+        schema = first.schema
+    else:  # an empty input: still leave a valid, empty output with the contract's schema
         schema = load_contract(stage.output_contract).schema if stage.output_contract else pa.schema([])
-        writer = RowGroupWriter(stage_dir / "kept.parquet", schema, batch_rows)
-    writer.close()
+    with RowGroupWriter(stage_dir / "kept.parquet", schema, batch_rows) as writer:
+        if first is not None:
+            writer.write(first)
+        for kept in kept_parts:
+            writer.write(kept)
+    quarantines = [load_contract("quarantine").schema.empty_table()]
+    quarantines += [pq.read_table(parts / part_name("quarantine", g)) for g in range(groups)]
     return writer.rows_written, pa.concat_tables(quarantines)
 
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cmedins.parquet_io import remove_stale_tmp, write_text, writing
 from cmedins.runner.hashing import code_version, json_sha256
 from cmedins.runner.recipe import RecipeError
 
@@ -35,10 +36,25 @@ def resolve_source(raw: dict[str, Any], work_dir: Path, workers: int) -> dict[st
     out = work_dir / "sources" / raw["name"]
     key = json_sha256({"options": options, "code": code_version()})
     marker = out / "done.json"
-    if not (marker.exists() and json.loads(marker.read_text()).get("key") == key):
+    if _marker_key(marker) != key:
         from cmedins.synth import generate
 
-        generate(options["records"], options["seed"], out, corrupt_rate=options["corrupt_rate"], fmt=fmt,
-                 encoding=options["encoding"], workers=workers)
-        marker.write_text(json.dumps({"key": key, "options": options}, sort_keys=True))
+        try:
+            with writing(out):  # a read-only folder or a full disk: one line naming the file, not a traceback
+                generate(options["records"], options["seed"], out, corrupt_rate=options["corrupt_rate"], fmt=fmt,
+                         encoding=options["encoding"], workers=workers)
+        except BaseException:
+            for folder in (out, out / "ground_truth"):  # the generator's temp files: nothing half-written stays
+                remove_stale_tmp(folder)
+            raise
+        write_text(json.dumps({"key": key, "options": options}, sort_keys=True), marker)
     return {"name": raw["name"], "kind": fmt, "path": str(out / f"records.{fmt}"), "encoding": options["encoding"]}
+
+
+def _marker_key(marker: Path) -> str | None:
+    """The key the finished source was generated with; None when absent or unreadable (then it is regenerated)."""
+    try:
+        value = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value.get("key") if isinstance(value, dict) else None

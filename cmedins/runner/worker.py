@@ -2,12 +2,21 @@
 
 Kept small on purpose: a spawned worker imports this module, `cmedins.stage` and the one stage module its job
 names, nothing else (no readers, no report, no other stage).
+
+A worker must never outlive the build that started it: a pool worker waits on its task queue forever, so after a
+`kill -9` of the build (or an OOM kill) it would sit there holding memory and, worse, could write part files into
+a folder a resumed build is using. `exit_with_parent` (the pool's initializer) ends it as soon as its parent dies.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import json
+import os
+import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +26,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cmedins.contracts import load_contract
-from cmedins.parquet_io import write_table
+from cmedins.parquet_io import write_table, write_text
+from cmedins.runner.hashing import file_sha256
 from cmedins.stage import Stage, StageContext, StageOutput, get_stage
 
 
@@ -69,12 +79,66 @@ def conform(stage: Stage, out: StageOutput) -> pa.Table:
                           f"{type(exc).__name__}") from None
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_POLL_SECONDS = 0.1
+
+
+def exit_with_parent(parent_pid: int, use_pdeathsig: bool) -> None:
+    """Pool initializer: end this worker as soon as the build process `parent_pid` is gone.
+
+    Two mechanisms, because each has a gap. On Linux the kernel sends SIGKILL the moment the parent dies
+    (`PR_SET_PDEATHSIG`), even while this worker holds the GIL in a long regex; but it fires when the *thread*
+    that spawned the worker exits, so the runner asks for it only when it spawns from the main thread (whose end
+    is the process's end). Everywhere, a daemon thread also compares `os.getppid()` with the parent's pid (a dead
+    parent's children are re-parented) and calls `os._exit`: no cleanup to run, the parts are atomic.
+    """
+    if use_pdeathsig and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the polling thread below still ends the worker
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="cmedins-parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
+
+
 def part_name(kind: str, i: int) -> str:
     return f"{kind}-{i:05d}.{'json' if kind == 'stats' else 'parquet'}"
 
 
+def part_files(i: int) -> tuple[str, str]:
+    """The data part files of batch i, whose sha256s its stats file records."""
+    return part_name("kept", i), part_name("quarantine", i)
+
+
+def batch_done(parts: Path, i: int) -> dict[str, Any] | None:
+    """Batch i's stats when the batch is done and its part files are intact, else None (then it is recomputed).
+
+    Done means: the stats file (written last) is there and parses, and every part file it lists still has the
+    sha256 recorded when it was written; a part damaged or swapped since (disk error, a stray edit) is not reused.
+    """
+    try:
+        done = json.loads((parts / part_name("stats", i)).read_text(encoding="utf-8"))
+        files = done["files"]
+        if sorted(files) != sorted(part_files(i)):
+            return None
+        if any(file_sha256(parts / name) != sha for name, sha in files.items()):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return done
+
+
 def run_batch(job: BatchJob) -> int:
-    """Run one batch and write its part files; the stats file, written last, marks the batch done."""
+    """Run one batch and write its part files; the stats file, written last, marks the batch done and records
+    each part's sha256, so that a resumed build can tell an intact part from a damaged one."""
     start = time.perf_counter()
     stage = get_stage(job.stage)
     config = stage.make_config(job.options)
@@ -85,11 +149,11 @@ def run_batch(job: BatchJob) -> int:
     out = stage.fn(table, config, ctx)
     i = job.row_group or 0
     parts = Path(job.stage_dir) / "parts"
-    write_table(conform(stage, out), parts / part_name("kept", i))
-    write_table(out.quarantined, parts / part_name("quarantine", i))
+    kept_name, quarantine_name = part_files(i)
+    write_table(conform(stage, out), parts / kept_name)
+    write_table(out.quarantined, parts / quarantine_name)
     done = {"rows_in": table.num_rows, "inputs_used": out.inputs_used, "inputs_quarantined": out.inputs_quarantined,
-            "stats": out.stats, "seconds": round(time.perf_counter() - start, 4)}
-    tmp = parts / (part_name("stats", i) + ".tmp")
-    tmp.write_text(json.dumps(done, sort_keys=True))
-    tmp.replace(parts / part_name("stats", i))
+            "stats": out.stats, "seconds": round(time.perf_counter() - start, 4),
+            "files": {name: file_sha256(parts / name) for name in (kept_name, quarantine_name)}}
+    write_text(json.dumps(done, sort_keys=True), parts / part_name("stats", i))
     return i
