@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -100,7 +101,11 @@ def _results(jobs: list[_Job], workers: int) -> Iterator[_Done]:
     if workers <= 1 or len(jobs) == 1 or multiprocessing.current_process().daemon:
         yield from map(_run, jobs)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    from cmedins.runner.worker import exit_with_parent  # workers end with the build, even after kill -9
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent,
+                             initargs=(os.getpid(), main_thread)) as pool:
         yield from pool.map(_run, jobs, chunksize=1)
 
 
