@@ -66,9 +66,9 @@ def test_checks() -> None:
 @pytest.mark.parametrize("task", DEFAULT_TASKS)
 def test_templates_are_plentiful_and_distinct(task: str) -> None:
     tpl = load_templates(task)
-    assert len(tpl["zh"]) >= 5 and len(tpl["en"]) >= 1
-    assert len({t.text for t in tpl["zh"]}) == len(tpl["zh"])
-    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in t.text) for t in tpl["zh"])
+    assert len(tpl["zh"]) >= 20 and len(tpl["en"]) >= 6
+    assert len({t.instruction for t in tpl["zh"]}) == len(tpl["zh"])
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in t.instruction) for t in tpl["zh"])
 
 
 def test_template_choice_is_stable_spread_and_seeded() -> None:
@@ -77,7 +77,7 @@ def test_template_choice_is_stable_spread_and_seeded() -> None:
     assert picks == [choose("triage", 1, h, "", 0.1).id for h in hashes]
     counts = Counter(picks)
     zh = [c for k, c in counts.items() if ".zh." in k]
-    assert len(zh) == 6 and min(zh) > 300  # every zh template used, roughly evenly
+    assert len(zh) == len(load_templates("triage")["zh"]) and min(zh) > 60  # every zh template used, evenly
     en = sum(c for k, c in counts.items() if ".en." in k)
     assert 200 < en < 400  # english_fraction 0.1
     assert picks != [choose("triage", 2, h, "", 0.1).id for h in hashes]

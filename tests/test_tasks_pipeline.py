@@ -8,8 +8,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from cmedins.stage import StageContext, get_stage
-from cmedins.tasks.formats import parse_coded, parse_diagnoses, parse_events, parse_medications, parse_triage
+from cmedins.tasks.formats import parse_answer
 from cmedins.tasks.medication import UNSPECIFIED
+
+
+def parsed(row: dict):
+    """A row's answer read back in the format its template asked for."""
+    value = parse_answer(row["task"], row["answer_format"], row["answer"])
+    assert value is not None, (row["task"], row["answer_format"])
+    return value
 
 N = 300
 
@@ -62,28 +69,30 @@ def test_answers_match_ground_truth(built) -> None:
         h = rec["record_hash"]
         dx = [x for x in truth["diagnoses"] or [] if (x["text"] or "").strip()]
         for r in rows.get((h, "triage"), []):
-            assert parse_triage(r["answer"]) == truth["department"]
+            assert parsed(r) == truth["department"]
             checked["triage"] += 1
         for r in rows.get((h, "diagnosis"), []):
-            got = parse_diagnoses(r["answer"])
-            # wordings pass through the de-identifier, which may (rarely) put a placeholder into one
+            got = parsed(r)
+            # wordings pass through the de-identifier, which may (rarely) put a placeholder into one; the
+            # primary diagnosis is listed first
             assert len(got) == len(dx)
-            verbatim += sum(g == x["text"].strip() for g, x in zip(got, dx, strict=True))
+            order = sorted(dx, key=lambda x: not x["primary"]) if any(x["primary"] for x in dx) else dx
+            verbatim += sum(g == x["text"].strip() for g, x in zip(got, order, strict=True))
             total += len(dx)
             checked["diagnosis"] += 1
         for r in rows.get((h, "diagnosis_normalization"), []):
-            coded = parse_coded(r["answer"])
+            coded = parsed(r)
             assert [(c.name, c.code) for c in coded] == [(x["icd10_name"], x["icd10_code"]) for x in dx
                                                           if x["icd10_code"] and x["icd10_name"]]
             checked["norm"] += 1
         for r in rows.get((h, "medication"), []):
-            meds = [(m.drug, m.dose, m.route, m.frequency) for m in parse_medications(r["answer"])]
+            meds = [(m.drug, m.dose, m.route, m.frequency) for m in parsed(r)]
             assert meds == [tuple((m[k] or "").strip() or UNSPECIFIED for k in ("drug", "dose", "route", "frequency"))
                             for m in truth["medications"] if (m["drug"] or "").strip()]
             checked["medication"] += 1
         truth_events = {(e["subject"].strip(), (e["status"] or "").strip() or "肯定") for e in truth["events"] or []
                         if (e["subject"] or "").strip()}
-        got = {(e.subject, e.status) for r in rows.get((h, "event_extraction"), []) for e in parse_events(r["answer"])}
+        got = {(e.subject, e.status) for r in rows.get((h, "event_extraction"), []) for e in parsed(r)}
         if got:
             assert got <= truth_events  # a sentence may be quarantined, an event never invented
             checked["events"] += 1

@@ -11,7 +11,7 @@ from conftest import REALDATA
 from cmedins.contracts import load_contract
 from cmedins.stage import StageContext, get_stage
 from cmedins.tasks import TasksConfig
-from cmedins.tasks.formats import parse_coded, parse_events
+from cmedins.tasks.formats import format_events, parse_answer
 from cmedins.tasks.icd10 import load_icd10, valid_code
 from cmedins.tasks.public import entry_hash
 
@@ -56,7 +56,7 @@ def test_cdee_rows_match_annotations(tmp_path: Path) -> None:
     for row in rows:
         entry = by_hash[row["source_record_hash"]]
         assert row["query"] == entry["text"].strip()
-        parsed = parse_events(row["answer"])
+        parsed = parse_answer("event_extraction", row["answer_format"], row["answer"])
         assert [e.subject for e in parsed] == [e["core_name"].strip() for e in entry["event"]]
         assert [e.status for e in parsed] == [status[e["tendency"].strip()] for e in entry["event"]]
         # values are stripped: some carry trailing spaces (`肺门淋巴结 `)
@@ -66,7 +66,10 @@ def test_cdee_rows_match_annotations(tmp_path: Path) -> None:
     quirky = entries[760]
     assert quirky["event"][1]["tendency"] == "不确定 "
     row = next(r for r in rows if r["source_record_hash"] == entry_hash("chip-cdee", quirky))
-    assert "主体词:小叶癌,描述词:无,解剖部位:右乳,发生状态:不确定" in row["answer"]
+    events = parse_answer("event_extraction", row["answer_format"], row["answer"])
+    assert "主体词:小叶癌,描述词:无,解剖部位:右乳,发生状态:不确定" in format_events(events)
+    # public entries carry no patient: each row is its own split group
+    assert all(r["patient_key"] == r["source_record_hash"] for r in rows)
 
 
 def test_cdee_unlabelled_test_split_is_quarantined(tmp_path: Path) -> None:
@@ -93,14 +96,14 @@ def test_cdn_rows_are_coded_from_the_icd_list(tmp_path: Path) -> None:
     for row in rows:
         entry = by_hash[row["source_record_hash"]]
         names = list(dict.fromkeys(x.strip() for x in entry["normalized_result"].split("##") if x.strip()))
-        coded = parse_coded(row["answer"])
+        coded = parse_answer("diagnosis_normalization", row["answer_format"], row["answer"])
         assert [c.name for c in coded] == names
         assert [c.code for c in coded] == [icd.by_name[n] for n in names]
         multi += len(coded) > 1
         assert "\ufeff" not in row["query"]
     assert multi > 300  # `##`-joined targets give numbered multi-line answers
     bom = next(r for r in rows if r["source_record_hash"] == entry_hash("chip-cdn", entries[472]))
-    assert bom["query"] == "自身免疫性胃炎" and "ICD-10编码：K29" in bom["answer"]
+    assert bom["query"] == "自身免疫性胃炎" and "K29" in bom["answer"]
     # a quarantine message names file, row and field, never the diagnosis text
     for q in out.quarantined.to_pylist():
         assert q["source"] == "CHIP-CDN_train.json" and q["field"] == "normalized_result"

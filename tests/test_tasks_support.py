@@ -84,6 +84,74 @@ LONG = _base(record_hash="e" * 32, department="消化内科", chief_complaint="�
 
 RECORDS = [CARDIO, RESP, PLACEHOLDER, BAD_CODE, LONG]
 
+# ---- records that each carry one failure the task rules exist to prevent (issue 11) ------------------------------
+
+# The admitting diagnosis, a referral diagnosis and an abbreviation of the primary diagnosis in the presentation;
+# the department named in the history; a secondary diagnosis in the past history (legitimate evidence).
+LEAKY = _base(
+    record_hash="f" * 32,
+    patient_key="k" * 32,
+    department="呼吸内科",
+    visit_type="住院",
+    discharge_date="2023-06",
+    patient_age=72,
+    chief_complaint="反复咳嗽、咳痰20年，气促加重3天",
+    present_illness="患者20年前起反复咳嗽、咳白痰，冬春季加重，5年前于外院诊断为“慢阻肺”，长期吸入噻托溴铵。"
+                    "3天前受凉后气促加重，伴黄脓痰，无胸痛。为求进一步诊治，来我院呼吸内科就诊，"
+                    "门诊以“慢性阻塞性肺疾病急性加重”收入我科。",
+    past_history="高血压病史10年，规律服用氨氯地平。否认药物过敏史。",
+    physical_exam="桶状胸，双肺呼吸音低，可闻及散在哮鸣音。",
+    auxiliary_exam="胸部CT示双肺气肿，考虑COPD改变。血气分析示PaCO2 52mmHg。",
+    diagnoses=[
+        {"text": "慢性阻塞性肺疾病急性加重", "icd10_code": "J44.100", "icd10_name": "慢性阻塞性肺病伴有急性加重",
+         "primary": True},
+        {"text": "高血压病", "icd10_code": "I10.x00", "icd10_name": "原发性高血压", "primary": False},
+    ],
+    medications=[
+        {"drug": "噻托溴铵粉吸入剂", "dose": "18μg", "route": "吸入", "frequency": "qd"},
+        {"drug": "苯磺酸氨氯地平片", "dose": "5mg", "route": "口服", "frequency": "qd"},
+    ],
+)
+
+# A doctor's discharge summary stating a follow-up value, a date placeholder and a department the query never
+# shows, next to sentences that are grounded.
+WRITTEN = _base(
+    record_hash="1" * 32,
+    patient_key="w" * 32,
+    department="神经内科",
+    visit_type="住院",
+    admission_date="2023",
+    discharge_date="2023",
+    patient_sex="女",
+    patient_age=66,
+    chief_complaint="突发左侧肢体无力6小时",
+    present_illness="患者6小时前突发左侧肢体无力，伴言语含糊，无头痛、呕吐。",
+    physical_exam="左侧肢体肌力3级，左侧巴氏征阳性。",
+    auxiliary_exam="头颅MRI示右侧基底节区急性梗死灶。",
+    discharge_summary="患者因突发左侧肢体无力6小时入院。入院第3天复查同型半胱氨酸 18.2μmol/L，较前下降。"
+                      "予阿司匹林肠溶片 100mg 口服 qd治疗后好转。于[日期]出院，转入康复医学科继续治疗。"
+                      "出院诊断：脑梗死。",
+    labs=[{"item": "同型半胱氨酸", "value": "25.6", "unit": "μmol/L", "reference_range": "<15", "flag": "H"}],
+    diagnoses=[{"text": "脑梗死", "icd10_code": "I63.900", "icd10_name": "脑梗死", "primary": True}],
+    medications=[{"drug": "阿司匹林肠溶片", "dose": "100mg", "route": "口服", "frequency": "qd"}],
+)
+
+
+def prescribed(record_hash: str, past_history: str, meds: list[tuple[str, str, str, str]], **kw: Any) -> dict:
+    """An outpatient record whose orders are `meds`, with `past_history` (where allergies are stated)."""
+    base = dict(record_hash=record_hash, patient_key=record_hash[::-1], department="呼吸内科",
+                chief_complaint="咳嗽、咳黄痰3天", past_history=past_history,
+                diagnoses=[{"text": "急性支气管炎", "icd10_code": "J20.900", "icd10_name": "急性支气管炎",
+                            "primary": True}],
+                medications=[{"drug": d, "dose": dose, "route": r, "frequency": f} for d, dose, r, f in meds])
+    base.update(kw)
+    return _base(**base)
+
+
+PIPERACILLIN = ("注射用哌拉西林钠他唑巴坦钠", "4.5g", "静脉滴注", "q8h")
+CEFUROXIME = ("注射用头孢呋辛钠", "1.5g", "静脉滴注", "bid")
+AZITHROMYCIN = ("注射用阿奇霉素", "0.5g", "静脉滴注", "qd")
+
 
 def records() -> list[dict[str, Any]]:
     return copy.deepcopy(RECORDS)

@@ -5,7 +5,9 @@
 
 `sample` pretty-prints a seeded, stable sample of rows of one task (all tasks with --task all), for reading
 whether the pairs are correct, natural Chinese instruction pairs. `report` writes counts per task and department
-(JSON) and bar charts (SVG).
+(JSON), bar charts (SVG) and the per-task quality figures (tasks_quality.json / .md, printed too): templates,
+distinct instructions / queries / answers, top query share, answer formats, and, from the build's report next to
+the input (or --build-report), leakage removed and quarantined, grounding failures and safety conflicts by kind.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from cmedins.tasks.report import distribution, write_charts
+from cmedins.tasks.report import build_stats, distribution, quality, quality_markdown, stage_figures, write_charts
 from cmedins.tasks.templates import unit
 
 
@@ -56,7 +58,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         # escape(): record text holds placeholders like [姓名] that rich would read as markup tags
         instruction, query, answer = (escape(str(r[k])) for k in ("instruction", "query", "answer"))
         body = f"[bold]指令[/bold] {instruction}\n\n[bold]输入[/bold]\n{query}\n\n[bold]输出[/bold]\n{answer}"
-        title = f"{i}/{len(rows)} {r['task']} · {r.get('template_id')} · {r.get('department') or r.get('source')}"
+        title = (f"{i}/{len(rows)} {r['task']} · {r.get('template_id')} · {r.get('answer_format', 'default')} · "
+                 f"{r.get('department') or r.get('source')}")
         console.print(Panel(body, title=title, subtitle=f"record {str(r.get('source_record_hash'))[:12]}",
                             expand=False), markup=True, highlight=False)
     return 0
@@ -69,7 +72,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     (args.out / "tasks_distribution.json").write_text(json.dumps(dist, ensure_ascii=False, indent=2) + "\n",
                                                       encoding="utf-8")
     paths = write_charts(table, args.out)
-    Console().print(f"wrote {args.out / 'tasks_distribution.json'} and {', '.join(p.name for p in paths)}")
+    figures = quality(table)
+    report = args.build_report or args.input.resolve().parent.parent / "report" / "build_report.json"
+    stats = build_stats(report) if report.exists() else None
+    stage = stage_figures(stats) if stats is not None else None
+    (args.out / "tasks_quality.json").write_text(
+        json.dumps({"per_task": figures, "stage": stage}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    md = quality_markdown(figures, stage)
+    (args.out / "tasks_quality.md").write_text(md, encoding="utf-8")
+    console = Console()
+    console.print(escape(md), markup=True, highlight=False)
+    names = ", ".join(p.name for p in [*paths, args.out / "tasks_quality.json", args.out / "tasks_quality.md"])
+    console.print(f"wrote {args.out / 'tasks_distribution.json'}, {names}"
+                  + ("" if stage else " (no build report found: leakage, grounding and safety counters left out)"))
     return 0
 
 
@@ -85,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("report", help="counts per task and department (JSON) and bar charts (SVG)")
     r.add_argument("--input", type=Path, required=True)
     r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--build-report", type=Path, default=None,
+                   help="build_report.json of the build (default: <input>/../../report/build_report.json)")
     r.set_defaults(fn=cmd_report)
     args = parser.parse_args(argv)
     return args.fn(args)

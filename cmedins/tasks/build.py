@@ -1,7 +1,19 @@
-"""Turn items into rows: sampling by weight, template choice, checks, quarantine and counters.
+"""Turn items into rows: sampling by weight, checks, template and format choice, caps, quarantine and counters.
 
 Shared by the record stage (`tasks`) and the public-source stage (`tasks_public`), so that both apply the same
-templates, checks and provenance rules.
+templates, checks and provenance rules. Per item, in order:
+
+1. item checks (`checks.check_item`): empty or placeholder-only text, lengths, event grounding, code format;
+2. leakage (`answer_in_query`) and safety (`unsafe_answer`, counted by kind) — properties of the pair;
+3. the per-task cap on rows sharing one normalised query (`query_cap`): over it the item is dropped, or for a
+   ranked task (event extraction) replaced by the record's next candidate;
+4. the template, seeded by record hash among those asking for a format the item has; a template that would make
+   the row an exact copy (task, instruction, query, answer) of an earlier row is passed over for the next one;
+5. answer checks on the chosen format: it parses back to the item's values (`unparseable`), holds no
+   de-identification placeholder (`placeholder_in_answer`) and states no fact its query lacks
+   (`ungrounded_answer`, counted by kind).
+
+All of this needs the rows built before, so the `tasks` stage runs over the whole table in one call.
 """
 
 from __future__ import annotations
@@ -9,14 +21,22 @@ from __future__ import annotations
 import importlib
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import xxhash
+
 from cmedins.stage import reject
-from cmedins.tasks.checks import check_item
+from cmedins.tasks.checks import check_answer, check_item
 from cmedins.tasks.config import TasksConfig
+from cmedins.tasks.grounding import Lexicon, trim
+from cmedins.tasks.leakage import leaks
+from cmedins.tasks.record_text import norm
 from cmedins.tasks.registry import Item, TaskSpec, get_task
-from cmedins.tasks.templates import choose, load_templates, unit
+from cmedins.tasks.rules import Rules, load_rules
+from cmedins.tasks.safety import check as safety_check
+from cmedins.tasks.safety import patient_of
+from cmedins.tasks.templates import Template, load_templates, pool_for, unit
 
 STAGE = "tasks"
 
@@ -31,24 +51,46 @@ class Origin:
     record_hash: str
     department: str | None = None
     deid_version: str | None = None
+    patient_key: str | None = None  # public entries have none: their rows repeat record_hash
+    record: dict[str, Any] | None = None  # the de-identified record (safety checks read the patient from it)
+
+
+@dataclass
+class _Prepared:
+    """An item that passed every check, with its template and answer, waiting to become a row."""
+
+    item: Item
+    template: Template
+    answer: str
+    fmt: str
+    copy: int
 
 
 @dataclass
 class Collector:
-    """Rows, quarantine entries and counters of one stage call."""
+    """Rows, quarantine entries and counters of one stage call, and what the cross-row rules remember."""
 
     config: TasksConfig
     seed: int
+    lexicon: Lexicon | None = None
     rows: Any = None  # RowBuffer
     quarantine: list[dict] = field(default_factory=list)
     stats: Counter = field(default_factory=Counter)
     inputs_used: int = 0  # records that yielded at least one row (the runner's fan-out accounting)
     inputs_quarantined: int = 0  # records that yielded none: each has a quarantine row saying why
+    seen: set[int] = field(default_factory=set)  # hashes of (task, instruction, query, answer) of emitted rows
+    per_query: Counter = field(default_factory=Counter)  # (task, normalised query hash) -> rows
 
     def __post_init__(self) -> None:
         from cmedins.tasks.rows import RowBuffer
 
         self.rows = RowBuffer(self.config.system_prompt)
+        if self.lexicon is None:
+            self.lexicon = Lexicon(self.rules)
+
+    @property
+    def rules(self) -> Rules:
+        return load_rules(self.config.rules_dir)
 
     def copies(self, task: str, record_hash: str) -> int:
         """Rows per eligible item for this record: weight's integer part, plus one with its fractional chance."""
@@ -62,30 +104,134 @@ class Collector:
                key=origin.record_hash, reason=reason, field=fld, payload=payload,
                message=f"{where}: task {task}: field {fld or '-'}: {reason}")
         self.stats[f"quarantined:{task}"] += 1
+        self.stats[f"refused:{task}:{reason}"] += 1
 
-    def emit(self, spec: TaskSpec, items: list[Item], origin: Origin, copies: int) -> int:
-        """Check and template each item; returns how many rows were kept."""
-        cfg, kept = self.config, 0
-        for item in items:
-            failed = check_item(spec.name, item, extraction=spec.extraction, max_query=cfg.max_query_chars,
-                                max_answer=cfg.max_answer_chars, min_overlap=cfg.min_subject_overlap)
-            if failed:
-                reason, fld = failed
-                self.refuse(origin, spec.name, reason, fld, {"task": spec.name, "query": item.query,
-                                                              "answer": item.answer})
+    def _refuse_item(self, origin: Origin, spec: TaskSpec, item: Item, reason: str, fld: str,
+                     extra: dict | None = None) -> None:
+        self.refuse(origin, spec.name, reason, fld, {"task": spec.name, "query": item.query, "answer": item.answer,
+                                                     **(extra or {})})
+
+    def _query_key(self, task: str, query: str) -> tuple[str, int]:
+        return task, xxhash.xxh64_intdigest(norm(query).encode("utf-8"))
+
+    def _capped(self, task: str, query: str) -> bool:
+        cap = self.config.query_cap.get(task)
+        return cap is not None and self.per_query[self._query_key(task, query)] >= cap
+
+    def _prepare(self, spec: TaskSpec, item: Item, origin: Origin, copies: int) -> list[_Prepared] | str:
+        """The rows of one item, or why it gives none: `refused` (quarantined here) or `capped`."""
+        cfg, name = self.config, spec.name
+        for key, n in item.counters:
+            self.stats[key] += n
+        if item.trim and self.lexicon is not None:
+            text, dropped = trim(item.answer, item.query, self.lexicon)
+            self.stats[f"trimmed_sentences:{name}"] += dropped
+            if item.fallback and len(norm(text)) < max(20, 0.4 * len(norm(item.answer))):
+                self.stats[f"fallback_composed:{name}"] += 1
+                text = item.fallback
+            item = replace(item, answer=text)
+        failed = check_item(name, item, extraction=spec.extraction, max_query=cfg.max_query_chars,
+                            max_answer=cfg.max_answer_chars, min_overlap=cfg.min_subject_overlap)
+        if failed:
+            self._refuse_item(origin, spec, item, *failed)
+            return "refused"
+        if cfg.leakage != "off" and leaks(item.query, item.leak_terms):
+            self.stats[f"leakage_quarantined:{name}"] += 1
+            self._refuse_item(origin, spec, item, "answer_in_query", "query")
+            return "refused"
+        if item.drugs and origin.record is not None:
+            unsafe = [f for f in safety_check(item.drugs, patient_of(origin.record, self.rules), self.rules)
+                      if f.action == "quarantine"]
+            if unsafe:
+                for f in unsafe:
+                    self.stats[f"unsafe:{f.kind}"] += 1
+                self._refuse_item(origin, spec, item, "unsafe_answer", "answer",
+                                  {"kinds": sorted({f.kind for f in unsafe})})
+                return "refused"
+        if self._capped(name, item.query):
+            self.stats[f"capped:{name}"] += 1
+            return "capped"
+        answers = item.formats()
+        prepared: list[_Prepared] = []
+        query_digest = xxhash.xxh64_hexdigest(item.query.encode("utf-8"))
+        answer_digest = {f: xxhash.xxh64_hexdigest(a.encode("utf-8")) for f, a in answers.items()}
+        for c in range(copies):
+            pool = pool_for(name, self.seed, origin.record_hash, item.key, cfg.english_fraction, set(answers))
+            chosen = None
+            for step in range(len(pool)):
+                tpl = pool[(c + step) % len(pool)]
+                answer = answers.get(tpl.format, item.answer)
+                # the query and the answer by their digests: hashing them whole at every step costs more than a row
+                h = xxhash.xxh64_intdigest(f"{name}\x1f{tpl.instruction}\x1f{query_digest}\x1f"
+                                           f"{answer_digest.get(tpl.format, '')}".encode())
+                if h not in self.seen:
+                    chosen = (tpl, answer, h)
+                    if step:
+                        self.stats[f"retemplated:{name}"] += 1
+                    break
+            if chosen is None:
+                self.stats[f"duplicate:{name}"] += 1
                 continue
-            for c in range(copies):
-                tpl = choose(spec.name, self.seed, origin.record_hash, item.key, cfg.english_fraction, offset=c)
-                self.rows.add(task=spec.name, task_zh=spec.zh, instruction=tpl.text, query=item.query,
-                              answer=item.answer, language=tpl.language, template_id=tpl.id, source=origin.source,
-                              source_record_hash=origin.record_hash, department=origin.department,
-                              deid_version=origin.deid_version, key=item.key, copy=c)
-                self.stats[f"rows:{spec.name}"] += 1
-                self.stats[f"lang:{tpl.language}"] += 1
-                if origin.department:
-                    self.stats[f"dept:{origin.department}"] += 1
-                kept += 1
-        return kept
+            tpl, answer, h = chosen
+            failed = check_answer(name, tpl.format, answer, item, self.lexicon, spec.extraction, cfg.max_answer_chars)
+            if failed:
+                reason, fld, kinds = failed
+                for kind in kinds:
+                    self.stats[f"ungrounded:{name}:{kind}"] += 1
+                self._refuse_item(origin, spec, item, reason, fld,
+                                  {"format": tpl.format, "facts": kinds} if kinds else {"format": tpl.format})
+                return "refused"
+            self.seen.add(h)
+            prepared.append(_Prepared(item, tpl, answer, tpl.format, c))
+        if not prepared:
+            return "duplicate"
+        if cfg.query_cap.get(name) is not None:
+            self.per_query[self._query_key(name, item.query)] += len(prepared)
+        return prepared
+
+    def _add(self, spec: TaskSpec, p: _Prepared, origin: Origin) -> None:
+        self.rows.add(task=spec.name, task_zh=spec.zh, template=p.template, query=p.item.query, answer=p.answer,
+                      answer_format=p.fmt, source=origin.source, source_record_hash=origin.record_hash,
+                      patient_key=origin.patient_key or origin.record_hash, department=origin.department,
+                      deid_version=origin.deid_version, key=p.item.key, copy=p.copy)
+        self.stats[f"rows:{spec.name}"] += 1
+        self.stats[f"lang:{p.template.language}"] += 1
+        self.stats[f"format:{spec.name}:{p.fmt}"] += 1
+        if origin.department:
+            self.stats[f"dept:{origin.department}"] += 1
+
+    def emit(self, spec: TaskSpec, items: list[Item], origin: Origin, copies: int, limit: int | None = None) -> int:
+        """Check, cap and template each item; returns how many rows were kept. With `limit` (ranked tasks) the
+        items come best first and at most `limit` of them are kept, written in their `order`."""
+        kept: list[_Prepared] = []
+        taken = 0
+        for item in items:
+            if limit is not None and taken >= limit:
+                break
+            got = self._prepare(spec, item, origin, copies)
+            if isinstance(got, list):
+                kept += got
+                taken += 1
+        kept.sort(key=lambda p: (p.item.order, p.copy))  # stable: unranked items (order 0) keep their order
+        for p in kept:
+            self._add(spec, p, origin)
+        return len(kept)
+
+    def finish(self, specs: list[TaskSpec]) -> None:
+        """Per-task variety figures of the rows built: distinct instructions, queries and answers, templates used,
+        and the rows of the most repeated normalised query (exact: the stage sees the whole table)."""
+        cols = self.rows.cols
+        by_task: dict[str, list[int]] = {}
+        for i, t in enumerate(cols["task"]):
+            by_task.setdefault(t, []).append(i)
+        for spec in specs:
+            idx = by_task.get(spec.name, [])
+            self.stats[f"distinct_instructions:{spec.name}"] = len({cols["instruction"][i] for i in idx})
+            self.stats[f"distinct_queries:{spec.name}"] = len({cols["query"][i] for i in idx})
+            self.stats[f"distinct_answers:{spec.name}"] = len({cols["answer"][i] for i in idx})
+            self.stats[f"templates_used:{spec.name}"] = len({cols["template_id"][i] for i in idx})
+            queries = Counter(norm(cols["query"][i]) for i in idx)
+            self.stats[f"top_query_rows:{spec.name}"] = max(queries.values(), default=0)
 
 
 def enabled_specs(config: TasksConfig) -> list[TaskSpec]:
@@ -98,12 +244,15 @@ def enabled_specs(config: TasksConfig) -> list[TaskSpec]:
     return specs
 
 
-def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int, row_offset: int = 0) -> Collector:
+def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int, row_offset: int = 0,
+                  out: Collector | None = None, finish: bool = True) -> Collector:
     """All enabled tasks over de-identified records; every record yields a row or a quarantine entry.
 
     `row_offset` is the number of records before this slice, so quarantine rows name the record's row in the
-    whole upstream table."""
-    out = Collector(config, seed)
+    whole upstream table. Pass the same `out` for consecutive slices of one table (the caps, the duplicate check
+    and the variety figures span them); without one, the lexicon is built from `records`."""
+    if out is None:
+        out = Collector(config, seed, lexicon=Lexicon.from_records(records, load_rules(config.rules_dir)))
     specs = enabled_specs(config)
     # the counters the build report reads exist even when zero, so every batch reports the same keys
     base = ("records", "records_with_rows", "records_without_rows", "no_events")
@@ -111,10 +260,12 @@ def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int,
         out.stats[key] += 0
     for pos, record in enumerate(records, start=row_offset + 1):
         rh = record.get("record_hash") or ""
-        origin = Origin("records", "deid", pos, rh, record.get("department"), record.get("deid_version"))
+        origin = Origin("records", "deid", pos, rh, record.get("department"), record.get("deid_version"),
+                        record.get("patient_key") or None, record)
         kept, refused_before, skips = 0, len(out.quarantine), []
-        if not rh:  # no provenance key, no rows: every row must trace back to its record
-            out.refuse(origin, "all", "missing_record_hash", "record_hash", None)
+        missing = "record_hash" if not rh else "patient_key" if not origin.patient_key else None
+        if missing:  # no provenance or no split key, no rows: every row must trace back to its record and patient
+            out.refuse(origin, "all", f"missing_{missing}", missing, None)
             out.stats["records"] += 1
             out.stats["records_without_rows"] += 1
             out.inputs_quarantined += 1
@@ -136,7 +287,11 @@ def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int,
                     out.stats["no_events"] += 1
                 skips.append(f"{spec.name}:{result}")
                 continue
-            kept += out.emit(spec, result, origin, n)
+            limit = config.event_sentences if spec.ranked else None
+            got = out.emit(spec, result, origin, n, limit)
+            if not got:
+                skips.append(f"{spec.name}:no_row")
+            kept += got
         out.stats["records"] += 1
         if kept:
             out.stats["records_with_rows"] += 1
@@ -146,4 +301,6 @@ def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int,
             out.inputs_quarantined += 1
             if len(out.quarantine) == refused_before:
                 out.refuse(origin, "all", "no_rows", None, {"skipped": skips})
+    if finish:
+        out.finish(specs)
     return out

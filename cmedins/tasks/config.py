@@ -28,7 +28,21 @@ class TasksConfig:
         in the query (CHIP-CDEE normalises subjects: 腹痛 is annotated 疼痛 + 腹); below it the row is quarantined.
     event_sentences: at most this many annotated sentences of one record become task-1 rows (a stable choice by
         record hash and sentence, kept in record order); None for all. Synthetic records carry ~10 annotated
-        sentences each, so without a cap task 1 would be two thirds of the dataset.
+        sentences each, so without a cap task 1 would be two thirds of the dataset. A sentence refused by a check
+        or by `query_cap` gives its place to the record's next sentence.
+    leakage: how the diagnosis and triage queries lose the clauses that give their answer away (`leakage.py`):
+        `clause` (drop the clause, default), `sentence` (drop its sentence), `mask` (replace the names with
+        `leakage_mask`) or `off`. Rows whose answer is still readable in the query are quarantined either way
+        (`answer_in_query`), except with `off`.
+    leakage_scope: `primary` (default) removes the primary diagnosis wherever the query names it and every
+        diagnosis of the answer where a diagnostic statement names it (诊断为…, 以“…”收入院); `all` removes every
+        diagnosis of the answer wherever it is named (the past history loses its comorbidities too).
+    leakage_mask: the replacement text of `leakage: mask`.
+    query_cap: per task, at most this many rows share one normalised query (whitespace and punctuation removed);
+        the rest are dropped (`capped:<task>`), or for task 1 replaced by another sentence of the same record.
+        Common findings (`双下肢无水肿。`) otherwise dominate task 1.
+    rules_dir: a directory holding reviewed replacements of the clinical data files of `cmedins/tasks/data/`
+        (drug classes, allergy rules, contraindications, departments, diagnosis synonyms), file by file.
     """
 
     tasks: list[str] = field(default_factory=lambda: list(DEFAULT_TASKS))
@@ -44,6 +58,11 @@ class TasksConfig:
     public_limit: int | None = None
     min_subject_overlap: float = 0.5
     event_sentences: int | None = 2
+    leakage: str = "clause"
+    leakage_scope: str = "primary"
+    leakage_mask: str = "××"
+    query_cap: dict[str, int] = field(default_factory=lambda: {"event_extraction": 10})
+    rules_dir: str | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.english_fraction <= 1.0:
@@ -56,8 +75,20 @@ class TasksConfig:
             raise ValueError(f"tasks: weights name task(s) not enabled: {', '.join(unknown)}")
         if self.event_sentences is not None and self.event_sentences < 1:
             raise ValueError(f"tasks: event_sentences must be >= 1 or null, got {self.event_sentences}")
+        from cmedins.tasks.leakage import MODES, SCOPES
+
+        if self.leakage not in MODES:
+            raise ValueError(f"tasks: leakage must be one of {', '.join(MODES)}, got {self.leakage!r}")
+        if self.leakage_scope not in SCOPES:
+            raise ValueError(f"tasks: leakage_scope must be one of {', '.join(SCOPES)}, got {self.leakage_scope!r}")
+        for name, cap in self.query_cap.items():
+            if cap is not None and cap < 1:
+                raise ValueError(f"tasks: query_cap of {name!r} must be >= 1 or null, got {cap}")
         if self.cdn_paths and not self.icd10_path:
             raise ValueError("tasks: cdn_paths needs icd10_path (the ICD-10 list that gives the codes)")
         from cmedins.tasks.build import enabled_specs
 
         enabled_specs(self)  # imports the plugins; an unknown task or a missing template file fails here
+        from cmedins.tasks.rules import load_rules
+
+        load_rules(self.rules_dir)  # a broken rule file fails here, naming the file and the rule

@@ -110,4 +110,5 @@ def build_public(config: TasksConfig, seed: int) -> Collector:
         out.stats["icd10_names"] = len(icd.by_name)
         for p in config.cdn_paths:
             add_cdn(out, specs["diagnosis_normalization"], Path(p), icd.by_name, config.public_limit)
+    out.finish([s for s in specs.values() if s.name in ("event_extraction", "diagnosis_normalization")])
     return out

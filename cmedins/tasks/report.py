@@ -1,15 +1,24 @@
-"""Rows per task and per department, and a bar chart of them like the paper's Fig. 2 (department distribution).
+"""Rows per task and per department, a bar chart of them like the paper's Fig. 2 (department distribution), and the
+per-task quality figures a model trainer reads before using the rows.
 
-The chart is a hand-written SVG: no plotting dependency, and the same counts always give the same bytes.
+The chart is a hand-written SVG: no plotting dependency, and the same counts always give the same bytes. The
+quality figures come from the rows themselves (templates, distinct instructions / queries / answers, the share of
+the most repeated normalised query, answer formats, patient keys, exact duplicates) and, when the build's report is
+at hand, from the `tasks` stage's counters (leakage removed and quarantined, grounding failures by kind, safety
+conflicts by kind).
 """
 
 from __future__ import annotations
 
 import html
+import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+
+from cmedins.tasks.record_text import norm
 
 
 def distribution(table: pa.Table) -> dict[str, dict[str, int]]:
@@ -55,3 +64,106 @@ def write_charts(table: pa.Table, out_dir: Path) -> list[Path]:
         path.write_text(bar_chart_svg(dist[name], title), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def quality(table: pa.Table) -> dict[str, dict[str, Any]]:
+    """Per task: rows, templates used (zh / en), distinct instructions, queries and answers, the rows and share of
+    the most repeated normalised query, rows per answer format, rows with a patient key, extra exact copies."""
+    cols = {c: table.column(c).to_pylist() for c in ("task", "instruction", "query", "answer", "template_id",
+                                                       "language") if c in table.column_names}
+    fmts = table.column("answer_format").to_pylist() if "answer_format" in table.column_names else None
+    keys = table.column("patient_key").to_pylist() if "patient_key" in table.column_names else None
+    by_task: dict[str, list[int]] = {}
+    for i, t in enumerate(cols["task"]):
+        by_task.setdefault(t, []).append(i)
+    out: dict[str, dict[str, Any]] = {}
+    for task in sorted(by_task):
+        idx = by_task[task]
+        queries = Counter(norm(cols["query"][i]) for i in idx)
+        exact = Counter((cols["instruction"][i], cols["query"][i], cols["answer"][i]) for i in idx)
+        top = max(queries.values())
+        out[task] = {
+            "rows": len(idx),
+            "templates_zh": len({cols["template_id"][i] for i in idx if cols["language"][i] == "zh"}),
+            "templates_en": len({cols["template_id"][i] for i in idx if cols["language"][i] == "en"}),
+            "distinct_instructions": len({cols["instruction"][i] for i in idx}),
+            "distinct_queries": len(queries),
+            "distinct_answers": len({cols["answer"][i] for i in idx}),
+            "top_query_rows": top,
+            "top_query_share": round(top / len(idx), 4),
+            "extra_exact_duplicates": sum(n - 1 for n in exact.values()),
+            "answer_formats": dict(sorted(Counter(fmts[i] for i in idx).items())) if fmts else {},
+            "rows_with_patient_key": sum(1 for i in idx if keys and keys[i]) if keys else 0,
+        }
+    return out
+
+
+# Counter groups of the `tasks` stage that the quality report shows per task (`group:task[:detail]`) or per kind.
+STAT_GROUPS = {
+    "leakage_rows": "rows whose query lost leaking clauses",
+    "leakage_clauses": "leaking clauses removed or masked",
+    "leakage_quarantined": "rows quarantined: answer still in query",
+    "ungrounded": "rows quarantined: fact absent from query (by kind)",
+    "trimmed_sentences": "written-summary sentences dropped as ungrounded",
+    "capped": "candidates over the per-query cap",
+    "retemplated": "rows given another template to avoid an exact copy",
+    "duplicate": "items dropped as exact copies",
+    "refused": "rows quarantined (by reason)",
+}
+
+
+def stage_figures(stats: dict[str, int]) -> dict[str, Any]:
+    """The per-task leakage, grounding, cap and quarantine counters of a `tasks` stage, and the safety conflicts
+    and cautions by kind, from its stats (`build_report.json`)."""
+    per_task: dict[str, dict[str, Any]] = {}
+    safety: dict[str, dict[str, int]] = {"unsafe": {}, "caution": {}}
+    for key, n in sorted(stats.items()):
+        group, _, rest = key.partition(":")
+        if group in ("unsafe", "caution"):
+            safety[group][rest] = n
+        elif group in STAT_GROUPS and rest:
+            task, _, detail = rest.partition(":")
+            entry = per_task.setdefault(task, {})
+            if detail:
+                entry.setdefault(group, {})[detail] = n
+            else:
+                entry[group] = n
+    return {"per_task": per_task, "safety": safety}
+
+
+def build_stats(build_report: Path) -> dict[str, int] | None:
+    """The stats of the `tasks` stage in a build report, or None when the report has no such stage."""
+    try:
+        report = json.loads(build_report.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    for stage in report.get("stages") or []:
+        if stage.get("name") == "tasks":
+            return stage.get("stats") or {}
+    return None
+
+
+def quality_markdown(figures: dict[str, dict[str, Any]], stage: dict[str, Any] | None) -> str:
+    """The quality figures as Markdown tables: one row per task, then the stage's counters when known."""
+    cols = ("rows", "templates_zh", "templates_en", "distinct_instructions", "distinct_queries", "distinct_answers",
+            "top_query_share", "extra_exact_duplicates", "rows_with_patient_key")
+    lines = ["# CMedINS task rows: quality per task", "", "| task | " + " | ".join(cols) + " | answer formats |",
+             "|---|" + "---:|" * len(cols) + "---|"]
+    for task, f in figures.items():
+        formats = ", ".join(f"{k} {v}" for k, v in f["answer_formats"].items())
+        lines.append(f"| {task} | " + " | ".join(str(f[c]) for c in cols) + f" | {formats} |")
+    if stage:
+        lines += ["", "## Leakage, grounding and caps per task (tasks stage counters)", ""]
+        groups = list(STAT_GROUPS)
+        lines += ["| task | " + " | ".join(groups) + " |", "|---|" + "---:|" * len(groups)]
+        for task, entry in sorted(stage["per_task"].items()):
+            cells = []
+            for g in groups:
+                v = entry.get(g, 0)
+                cells.append(", ".join(f"{k} {n}" for k, n in v.items()) if isinstance(v, dict) else str(v))
+            lines.append(f"| {task} | " + " | ".join(cells) + " |")
+        for group, title in (("unsafe", "Safety conflicts by kind (quarantined)"),
+                             ("caution", "Safety cautions by kind (kept, noted in the answer)")):
+            lines += ["", f"## {title}", "", "| kind | rows |", "|---|---:|"]
+            lines += [f"| {k} | {n} |" for k, n in sorted(stage["safety"][group].items())] or ["| (none) | 0 |"]
+    return "\n".join(lines) + "\n"

@@ -11,10 +11,11 @@ import hashlib
 import pyarrow as pa
 
 from cmedins.contracts import load_contract
+from cmedins.tasks.templates import Template
 
 _SCALAR_COLUMNS = (
-    "id", "task", "task_zh", "instruction", "query", "answer", "language", "template_id", "source",
-    "source_record_hash", "department", "deid_version",
+    "id", "task", "task_zh", "instruction", "query", "answer", "language", "template_id", "answer_format", "source",
+    "source_record_hash", "patient_key", "department", "deid_version",
 )
 
 
@@ -37,27 +38,29 @@ class RowBuffer:
     def __len__(self) -> int:
         return len(self.cols["id"])
 
-    def add(self, *, task: str, task_zh: str, instruction: str, query: str, answer: str, language: str,
-            template_id: str, source: str, source_record_hash: str, department: str | None,
+    def add(self, *, task: str, task_zh: str, template: Template, query: str, answer: str, answer_format: str,
+            source: str, source_record_hash: str, patient_key: str, department: str | None,
             deid_version: str | None, key: str = "", copy: int = 0) -> None:
         c = self.cols
-        c["id"].append(row_id(source_record_hash, task, template_id, key, copy))
+        c["id"].append(row_id(source_record_hash, task, template.id, key, copy))
         c["task"].append(task)
         c["task_zh"].append(task_zh)
-        c["instruction"].append(instruction)
+        c["instruction"].append(template.instruction)
         c["query"].append(query)
         c["answer"].append(answer)
-        c["language"].append(language)
-        c["template_id"].append(template_id)
+        c["language"].append(template.language)
+        c["template_id"].append(template.id)
+        c["answer_format"].append(answer_format)
         c["source"].append(source)
         c["source_record_hash"].append(source_record_hash)
+        c["patient_key"].append(patient_key)
         c["department"].append(department)
         c["deid_version"].append(deid_version)
         if self.system_prompt:
             self._roles.append("system")
             self._contents.append(self.system_prompt)
         self._roles += ["user", "assistant"]
-        self._contents += [f"{instruction}\n{query}", answer]
+        self._contents += [template.user_message(query), answer]
         self._offsets.append(len(self._roles))
 
     def to_table(self) -> pa.Table:
