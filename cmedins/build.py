@@ -120,18 +120,21 @@ def publish(recipe: Recipe, results: list[StageResult], out_dir: Path, seconds: 
     report_dir = out_dir / "report"
     with writing(report_dir):
         _, md = write_report(report, report_dir)
-        write_plots(output, report_dir)
+        write_plots(results, report_dir)
     return report, md
 
 
-def write_plots(output: Path, report_dir: Path) -> None:
-    """Bar charts of rows per task and per department (the paper's Fig. 2) when the output holds task rows."""
+def write_plots(results: list[StageResult], report_dir: Path) -> None:
+    """Bar charts of rows per task and per department (the paper's Fig. 2) from the last stage whose output holds
+    task rows (the final table may be the mixed `sft` rows, which carry no department)."""
     import pyarrow.parquet as pq
 
-    if {"task", "department"} <= set(pq.read_schema(output).names):
-        from cmedins.tasks.report import write_charts
+    for r in reversed(results):
+        if r.output is not None and {"task", "department", "source"} <= set(pq.read_schema(r.output).names):
+            from cmedins.tasks.report import write_charts
 
-        write_charts(pq.read_table(output, columns=["task", "department", "source"]), report_dir)
+            write_charts(pq.read_table(r.output, columns=["task", "department", "source"]), report_dir)
+            return
 
 
 def print_summary(console: Console, report: dict, md: Path) -> None:

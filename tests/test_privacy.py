@@ -26,8 +26,12 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _published_text(out: Path) -> str:
-    table = pq.read_table(out / "output" / "tasks.parquet")
-    return "\n".join(v for col in ("instruction", "query", "answer") for v in table.column(col).to_pylist())
+    """Every value of the build's output table and of the task rows, as JSON text (whatever the last stage is)."""
+    import json
+
+    tables = [pq.read_table(p) for p in sorted((out / "output").glob("*.parquet"))]
+    tables.append(pq.read_table(out / "work" / "tasks" / "kept.parquet"))
+    return "\n".join(json.dumps(row, ensure_ascii=False, default=str) for t in tables for row in t.to_pylist())
 
 
 def test_no_planted_identifier_reaches_the_output(build: Path) -> None:
@@ -49,7 +53,7 @@ def test_record_keys_and_patient_block_never_reach_the_output(build: Path) -> No
     values = {v for col in raw.columns for v in col.to_pylist() if v and len(v) >= 6}
     assert len(values) > 1000
     assert sum(1 for v in values if v in published) == 0
-    out = pq.read_table(build / "output" / "tasks.parquet")
+    out = pq.read_table(build / "work" / "tasks" / "kept.parquet")
     assert all(len(h) == 32 for h in out.column("source_record_hash").to_pylist())
 
 
