@@ -105,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]internal error:[/red] {type(exc).__name__} (rerun with --debug for the traceback)")
         return 3
     print_summary(console, report, md)
+    dataset = out_dir / "dataset"
+    if (dataset / "manifest.json").exists():  # the publish stage ran: say how to use what it wrote
+        console.print(f"dataset: {dataset}  load: datasets.load_dataset({str(dataset)!r}, \"sft\")  "
+                      f"push: python -m cmedins.publish {dataset} --repo-id ORG/NAME", highlight=False, soft_wrap=True)
     return 0 if report["accounting"]["ok"] and all(s["accounted"] for s in report["stages"]) else 1
 
 

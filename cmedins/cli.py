@@ -14,6 +14,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deid": ("cmedins.deid.cli", "de-identify a file of {id, text} rows"),
     "synth": ("cmedins.synth.__main__", "generate a synthetic hospital corpus, or `show` a few records"),
     "tasks": ("cmedins.tasks.__main__", "`sample` or `report` the instruction rows of a build"),
+    "clean": ("cmedins.clean.cli", "`dedup` any JSONL/Parquet file: exact and near duplicates, removed rows named"),
+    "publish": ("cmedins.publish.__main__", "push a published dataset to the Hub, or `diff` two versions"),
 }
 
 

@@ -11,4 +11,11 @@ BUILTIN_STAGES: dict[str, str] = {
     "deid": "cmedins.deid.stage",
     "tasks": "cmedins.tasks.stage",
     "tasks_public": "cmedins.tasks.stage",
+    "clean": "cmedins.clean.stage",
+    "dedup": "cmedins.clean.stage",
+    "mix": "cmedins.mix.stage",
+    "kanon": "cmedins.validate.stage",
+    "validate_rows": "cmedins.validate.stage",
+    "validate": "cmedins.validate.stage",
+    "publish": "cmedins.publish.stage",
 }

@@ -72,7 +72,7 @@ def test_console_script_lists_its_commands(capsys: pytest.CaptureFixture) -> Non
 
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    assert all(name in out for name in ("build", "deid", "synth", "tasks"))
+    assert all(name in out for name in ("build", "deid", "synth", "tasks", "clean", "publish"))
     assert main(["nope"]) == 2
     assert "unknown command 'nope'" in capsys.readouterr().err
 

@@ -134,7 +134,17 @@ def render_markdown(report: dict[str, Any]) -> str:
 GROUP_TITLES = {"rows": "rows per task", "dept": "rows per department", "entity": "identifiers found, by type",
                 "lang": "rows per instruction language", "normalised": "text normalised at ingest, by kind (cells)",
                 "quarantined": "quarantined, by reason", "date_policy": "date policy (records)",
-                "float_as_integer": "float ids written as exact integers, by field"}
+                "float_as_integer": "float ids written as exact integers, by field",
+                "removed": "rows removed, by reason", "cluster_size": "duplicate clusters, by size",
+                "contamination": "rows overlapping an evaluation set, by set",
+                "share_bp": "mixture shares, target vs achieved (basis points)", "group_rows": "rows per source group",
+                "source_rows": "rows read per external source", "source_used": "rows used per external source",
+                "source_quarantined": "external rows quarantined, by source and reason",
+                "validation_bp": "validation share per stratum (basis points)",
+                "kanon_level": "k-anonymity: generalisation level reached", "kanon_class": "k-anonymity class sizes",
+                "unsafe": "unsafe answers, by kind", "ungrounded": "ungrounded answers, by task",
+                "leakage_rows": "answer leakage handled, by task", "format": "rows per answer format",
+                "published": "published rows, by config"}
 
 
 def _bar_table(counts: dict[str, int], width: int = 30) -> list[str]:
