@@ -23,12 +23,9 @@ import pyarrow.parquet as pq
 
 from cmedins.clean.config import DedupConfig
 from cmedins.clean.dedup import find_duplicates
+from cmedins.rows_io import InputError, read_jsonl, read_parquet
 
 SUFFIXES = (".jsonl", ".parquet")
-
-
-class InputError(Exception):
-    """Bad input: one line naming the file, the line/row and the field, never a value."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,66 +63,17 @@ def _suffix(path: Path) -> str:
     return suffix
 
 
-def _read_jsonl(path: Path, id_col: str, text_col: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    try:
-        with path.open(encoding="utf-8-sig") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    raise InputError(f"{path.name}: line {n}: not valid JSON") from None
-                if not isinstance(row, dict):
-                    raise InputError(f"{path.name}: line {n}: expected a JSON object")
-                _check(row.get(id_col, None), id_col in row, row.get(text_col), text_col in row, path.name,
-                       f"line {n}", id_col, text_col)
-                rows.append(row)
-    except UnicodeDecodeError:
-        raise InputError(f"{path.name}: not UTF-8 text") from None
-    return rows
-
-
-def _check(ident: Any, has_id: bool, text: Any, has_text: bool, name: str, where: str, id_col: str,
-           text_col: str) -> None:
-    if not has_id or ident is None or ident == "":
-        raise InputError(f"{name}: {where}: missing field '{id_col}'")
-    if not has_text:
-        raise InputError(f"{name}: {where}: missing field '{text_col}'")
-    if text is not None and not isinstance(text, str):
-        raise InputError(f"{name}: {where}: field '{text_col}' is not a string")
-
-
-def _read_parquet(path: Path, id_col: str, text_col: str) -> pa.Table:
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:  # noqa: BLE001 - a corrupt file is one line, not a traceback
-        raise InputError(f"{path.name}: not a readable Parquet file ({type(exc).__name__})") from None
-    for col in (id_col, text_col):
-        if col not in table.column_names:
-            raise InputError(f"{path.name}: missing column '{col}'")
-    kind = table.schema.field(text_col).type
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)):
-        raise InputError(f"{path.name}: column '{text_col}' is not a string column")
-    ids = table.column(id_col)
-    if ids.null_count:
-        first = ids.to_pylist().index(None)
-        raise InputError(f"{path.name}: row {first + 1}: missing field '{id_col}'")
-    return table
-
-
 def read_rows(path: Path, id_col: str, text_col: str) -> tuple[list[dict] | pa.Table, list[str], list[str | None]]:
     """The rows (dicts for JSONL, a table for Parquet), their ids and their texts; InputError on bad input."""
     suffix = _suffix(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     if suffix == ".jsonl":
-        rows: list[dict] | pa.Table = _read_jsonl(path, id_col, text_col)
+        rows: list[dict] | pa.Table = read_jsonl(path, id_col, text_col)
         ids = [str(r[id_col]) for r in rows]
         texts = [r.get(text_col) for r in rows]
     else:
-        rows = _read_parquet(path, id_col, text_col)
+        rows = read_parquet(path, id_col, text_col)
         ids = [str(v) for v in rows.column(id_col).to_pylist()]
         texts = rows.column(text_col).to_pylist()
     if not ids:

@@ -19,10 +19,7 @@ import pyarrow.parquet as pq
 
 from cmedins.deid.api import deidentify_texts
 from cmedins.deid.config import DATE_MODES, DeidConfig
-
-
-class InputError(Exception):
-    """Bad input: the message is one line naming file, line/row and field (never the content)."""
+from cmedins.rows_io import InputError, read_jsonl, read_parquet
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,50 +42,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _read_jsonl(path: Path, text_col: str, id_col: str) -> list[dict]:
-    rows: list[dict] = []
-    with path.open("r", encoding="utf-8-sig") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                raise InputError(f"{path.name}: line {n}: not valid JSON") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path.name}: line {n}: expected a JSON object")
-            _check(row, path.name, f"line {n}", text_col, id_col)
-            rows.append(row)
-    return rows
-
-
-def _check(row: dict, name: str, where: str, text_col: str, id_col: str) -> None:
-    if id_col not in row or row[id_col] is None:
-        raise InputError(f"{name}: {where}: missing field '{id_col}'")
-    if text_col not in row:
-        raise InputError(f"{name}: {where}: missing field '{text_col}'")
-    if row[text_col] is not None and not isinstance(row[text_col], str):
-        raise InputError(f"{name}: {where}: field '{text_col}' is not a string")
-
-
-def _read_parquet(path: Path, text_col: str, id_col: str) -> pa.Table:
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:  # noqa: BLE001 - a corrupt file is one line, not a traceback
-        raise InputError(f"{path.name}: not a readable Parquet file ({type(exc).__name__})") from None
-    for col in (id_col, text_col):
-        if col not in table.column_names:
-            raise InputError(f"{path.name}: missing column '{col}'")
-    if not pa.types.is_string(table.schema.field(text_col).type) and \
-            not pa.types.is_large_string(table.schema.field(text_col).type):
-        raise InputError(f"{path.name}: column '{text_col}' is not a string column")
-    ids = table.column(id_col)
-    if ids.null_count:
-        first = next(i for i, v in enumerate(ids.to_pylist()) if v is None)
-        raise InputError(f"{path.name}: row {first + 1}: missing field '{id_col}'")
-    return table
-
-
 def run(args: argparse.Namespace) -> dict:
     cfg = DeidConfig(mode=args.mode, date_mode=args.date_mode, redact_institutions=not args.keep_institutions,
                      workers=max(1, args.workers))
@@ -99,12 +52,12 @@ def run(args: argparse.Namespace) -> dict:
     if not args.inp.exists():
         raise InputError(f"{args.inp}: no such file")
     if suffix_in == ".jsonl":
-        rows = _read_jsonl(args.inp, args.text_column, args.id_column)
+        rows = read_jsonl(args.inp, args.id_column, args.text_column)
         texts = [r.get(args.text_column) or "" for r in rows]
         group_vals = [r.get(args.group_column) for r in rows] if args.group_column else None
         table = None
     else:
-        table = _read_parquet(args.inp, args.text_column, args.id_column)
+        table = read_parquet(args.inp, args.id_column, args.text_column)
         texts = [t or "" for t in table.column(args.text_column).to_pylist()]
         group_vals = table.column(args.group_column).to_pylist() if args.group_column and \
             args.group_column in table.column_names else None
