@@ -43,50 +43,7 @@ from cmedins.stage import StageContext, StageOutput, get_stage, register_stage  
 
 STAGES = ["ingest", "deid", "tasks"]
 
-# `python -m cmedins.build ARGV` that SIGKILLs itself right after STAGE's manifest (`boundary`), when STAGE's
-# second batch is done or its in-process (reduce) batch wrote a part (`mid`), or sleeps holding the lock after
-# STAGE once it wrote FAULT_MARKER (`pause`).
-HARNESS = r"""
-import os, signal, sys, time
-from pathlib import Path
-from cmedins import build
-from cmedins.runner import runner
-from cmedins.runner.progress import BuildProgress
-
-stage, when, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
-if when in ("boundary", "pause"):
-    run_stage = runner.run_stage
-    def wrapped(bc, st, *args, **kwargs):
-        result = run_stage(bc, st, *args, **kwargs)
-        if st.name == stage and when == "boundary":
-            os.kill(os.getpid(), signal.SIGKILL)
-        if st.name == stage:
-            Path(os.environ["FAULT_MARKER"]).write_text(str(os.getpid()))
-            time.sleep(600)
-        return result
-    runner.run_stage = wrapped
-else:
-    names, seen = {}, {}
-    start, advance = BuildProgress.start, BuildProgress.advance
-    def wrapped_start(self, name, *args, **kwargs):
-        task = start(self, name, *args, **kwargs)
-        names[task] = name
-        return task
-    def wrapped_advance(self, task, n):
-        advance(self, task, n)
-        seen[names.get(task)] = seen.get(names.get(task), 0) + 1
-        if names.get(task) == stage and seen[stage] == 2:
-            os.kill(os.getpid(), signal.SIGKILL)
-    BuildProgress.start, BuildProgress.advance = wrapped_start, wrapped_advance
-    from cmedins.runner import worker  # a batch run in this process (a reduce stage): die after its first part
-    write_table = worker.write_table
-    def wrapped_write_table(table, path, *args, **kwargs):
-        write_table(table, path, *args, **kwargs)
-        if Path(path).parent.parent.name == stage:
-            os.kill(os.getpid(), signal.SIGKILL)
-    worker.write_table = wrapped_write_table
-sys.exit(build.main(argv))
-"""
+HARNESS = REPO / "benchmarks" / "fault_harness.py"  # kill -9 / pause at exact points (see there)
 
 
 @dataclass
@@ -136,7 +93,7 @@ class Drill:
 
     def spawn(self, out: Path, *extra: str, harness: tuple[str, str] | None = None,
               env: dict[str, str] | None = None) -> subprocess.Popen:
-        cmd = [sys.executable, *(["-c", HARNESS, *harness] if harness else ["-m", "cmedins.build"]),
+        cmd = [sys.executable, *([str(HARNESS), *harness] if harness else ["-m", "cmedins.build"]),
                str(self.recipe), "--out", str(out), "--quiet", *extra]
         return subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

@@ -40,57 +40,7 @@ STAGES = ["ingest", "deid", "tasks"]  # a map stage (deid) between the source st
 RECORDS = 400  # four batches of 100 per stage: enough for "mid-stage" with batches still in flight
 GONE_WITHIN_S = 5.0
 
-# Runs `python -m cmedins.build ARGS` with the runner wrapped so that the process SIGKILLs itself (or pauses) at
-# an exact point: `boundary` right after STAGE's manifest is written (before the next stage starts); `mid` when
-# STAGE's second batch is done (in a pool, later batches are still in flight) or, for a stage whose one batch runs
-# in this process (a reduce stage), once that batch wrote its first part file; `pause` after STAGE: sleep, holding
-# the build's lock, once FAULT_MARKER is written.
-_HARNESS = r"""
-import os, signal, sys, time
-from pathlib import Path
-from cmedins import build
-from cmedins.runner import runner
-from cmedins.runner.progress import BuildProgress
-
-stage, when, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
-
-def die():
-    os.kill(os.getpid(), signal.SIGKILL)
-
-if when in ("boundary", "pause"):
-    run_stage = runner.run_stage
-    def wrapped(bc, st, *args, **kwargs):
-        result = run_stage(bc, st, *args, **kwargs)
-        if st.name == stage and when == "boundary":
-            die()
-        if st.name == stage:
-            Path(os.environ["FAULT_MARKER"]).write_text(str(os.getpid()))
-            time.sleep(600)
-        return result
-    runner.run_stage = wrapped
-else:
-    names, seen = {}, {}
-    start, advance = BuildProgress.start, BuildProgress.advance
-    def wrapped_start(self, name, *args, **kwargs):
-        task = start(self, name, *args, **kwargs)
-        names[task] = name
-        return task
-    def wrapped_advance(self, task, n):
-        advance(self, task, n)
-        name = names.get(task)
-        seen[name] = seen.get(name, 0) + 1
-        if name == stage and seen[name] == 2:
-            die()
-    BuildProgress.start, BuildProgress.advance = wrapped_start, wrapped_advance
-    from cmedins.runner import worker  # a batch run in this process (a reduce stage): die after its first part
-    write_table = worker.write_table
-    def wrapped_write_table(table, path, *args, **kwargs):
-        write_table(table, path, *args, **kwargs)
-        if Path(path).parent.parent.name == stage:
-            die()
-    worker.write_table = wrapped_write_table
-sys.exit(build.main(argv))
-"""
+HARNESS = REPO / "benchmarks" / "fault_harness.py"  # kill -9 / pause at exact points (see there)
 
 
 @dataclass(frozen=True)
@@ -225,7 +175,7 @@ def spawn(tmp_path: Path) -> Iterator:
     started: list[subprocess.Popen] = []
 
     def start(argv: list[str], harness: tuple[str, str] | None = None, **env: str) -> subprocess.Popen:
-        cmd = [sys.executable, *(["-c", _HARNESS, *harness] if harness else ["-m", "cmedins.build"]), *argv]
+        cmd = [sys.executable, *([str(HARNESS), *harness] if harness else ["-m", "cmedins.build"]), *argv]
         log = open(tmp_path / f"stderr-{len(started)}.txt", "w")  # noqa: SIM115 - the child owns it
         proc = subprocess.Popen(cmd, env=_env(**env), stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
         log.close()
