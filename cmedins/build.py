@@ -22,7 +22,7 @@ from cmedins.parquet_io import CannotWrite, copy_file, ensure_dir, writing
 from cmedins.runner.lock import BuildInUse, build_lock
 from cmedins.runner.progress import BuildProgress
 from cmedins.runner.recipe import Recipe, RecipeError, load_recipe
-from cmedins.runner.report import build_report, write_report
+from cmedins.runner.report import build_report, later_note, mixture_line, write_report
 from cmedins.runner.runner import BuildContext, StageFailed, StageResult, run_build
 from cmedins.stage import StageError
 
@@ -152,7 +152,9 @@ def print_summary(console: Console, report: dict, md: Path) -> None:
     acc = report["accounting"]
     verdict = "[green]OK[/green]" if acc["ok"] else "[red]MISMATCH[/red]"
     console.print(f"records: read {acc['records_read']:,} = published {acc['records_published']:,} + "
-                  f"quarantined {acc['records_quarantined']:,}  {verdict}")
+                  f"quarantined {acc['records_quarantined']:,}  {verdict}" + later_note(acc))
+    if line := mixture_line(report):
+        console.print(line, highlight=False, soft_wrap=True)
     console.print(f"report: {md}")
     print(f"output: {report['output']}")
 

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import polars as pl
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -45,6 +46,13 @@ def test_build_accounts_for_every_record_and_is_cached(tmp_path: Path) -> None:
     acc = report["accounting"]
     assert acc["ok"] and acc["records_read"] == 400
     assert acc["records_published"] + acc["records_quarantined"] == 400
+    # published = records with a row in the final output, counted here independently of the report's code
+    final = pl.read_parquet(next((tmp_path / "a" / "output").glob("*.parquet")))
+    if "record_key" in final.columns:
+        mine = final.filter(pl.col("task").is_not_null() & (pl.col("source") == "records"))["record_key"].n_unique()
+        assert acc["records_published"] == mine < 400
+        tasks = next(s for s in report["stages"] if s["name"] == "tasks")
+        assert acc["records_left_out_later"] == tasks["inputs_used"] - mine
     assert all(s["accounted"] for s in report["stages"])
     assert (tmp_path / "a" / "report" / "build_report.md").read_text().count("|") > 10
     svg = (tmp_path / "a" / "report" / "departments.svg").read_text(encoding="utf-8")

@@ -125,7 +125,7 @@ class PlantConfig:
 
 @register_stage("plant_fault", config=PlantConfig, kind="reduce")
 def plant_fault(table: pa.Table, config: PlantConfig, ctx: StageContext) -> StageOutput:
-    """Plant a phone number in an answer and break another row's conversation (dialogue rows: kanon keeps them)."""
+    """Plant a phone number in an answer and break another row's conversation (dialogue rows)."""
     rows = table.to_pylist()
     first, second = [i for i, r in enumerate(rows) if r["task"] is None][:2]
     rows[first]["messages"][-1]["content"] += f"（家属电话 {PHONE}）"
@@ -140,7 +140,7 @@ def test_planted_identifier_and_broken_row_stop_the_build_and_keep_the_old_versi
     default = yaml.safe_load((REPO / "pipelines" / "default.yaml").read_text(encoding="utf-8"))["stages"]
     stages: list = []
     for step in default:
-        if _name(step) == "kanon":
+        if _name(step) == "validate":  # after kanon, which may withhold dialogue rows to keep the shares
             stages.append("plant_fault")
         stages.append({"validate": {"pii": "stop"}} if _name(step) == "validate" else step)
     capsys.readouterr()

@@ -23,17 +23,41 @@ class Accounting:
     read: int
     published: int
     quarantined: int
+    left_out_later: int = 0  # records that yielded rows but lost them all after the fan-out (counted in quarantined)
 
     @property
     def ok(self) -> bool:
-        return self.published + self.quarantined == self.read
+        return self.published + self.quarantined == self.read and self.left_out_later >= 0
 
 
-def record_accounting(results: list[StageResult]) -> Accounting:
+def published_records(output: Path | None) -> int | None:
+    """Distinct hospital records with at least one row in the final output: the `record_key` of task rows in mixed
+    rows (sft_row.v1), the `source_record_hash` of task rows (task_row.v1); rows from public task sources
+    (chip-cdee, chip-cdn) and external dialogue are not records. None when the output carries no record key."""
+    if output is None or not output.is_file():
+        return None
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    names = set(pq.read_schema(output).names)
+    key = "record_key" if {"record_key", "task"} <= names else "source_record_hash" if "source_record_hash" in names \
+        else None
+    if key is None or "source" not in names:
+        return None
+    rows = pl.scan_parquet(output).filter(pl.col("source") == "records")
+    if key == "record_key":
+        rows = rows.filter(pl.col("task").is_not_null())
+    return int(rows.select(pl.col(key).n_unique()).collect().item())
+
+
+def record_accounting(results: list[StageResult], output: Path | None = None) -> Accounting:
     """Follow records through the stages: read by ingest, lost only to quarantine, published at the end.
 
-    1:1 stages pass records through; a fan-out stage (task building) turns records into rows, so from there on
-    a record counts as published when it yielded at least one row (`inputs_used`).
+    1:1 stages pass records through; a fan-out stage (task building) turns records into rows, so from there on a
+    record is alive when it yielded at least one row (`inputs_used`), and published when one of its rows is in the
+    final output. The stages after the fan-out quarantine rows, each with a reason (their own accounting is checked
+    row by row); a record whose rows were all quarantined there (sampled out of the mixture, withheld for
+    k-anonymity...) counts as quarantined, `left_out_later`.
     """
     read = results[0].rows_in
     quarantined = 0
@@ -45,12 +69,18 @@ def record_accounting(results: list[StageResult]) -> Accounting:
             break
         quarantined += r.quarantined
         published = r.kept
-    return Accounting(read=read, published=published, quarantined=quarantined)
+    else:
+        return Accounting(read=read, published=published, quarantined=quarantined)
+    final = published_records(output)
+    if final is None:
+        return Accounting(read=read, published=published, quarantined=quarantined)
+    later = published - final
+    return Accounting(read=read, published=final, quarantined=quarantined + max(later, 0), left_out_later=later)
 
 
 def build_report(recipe: Recipe, results: list[StageResult], output: Path, seconds: float,
                  sources_seconds: float = 0.0) -> dict[str, Any]:
-    acc = record_accounting(results)
+    acc = record_accounting(results, output)
     return {
         "recipe": {"name": recipe.name, "version": recipe.version, "path": str(recipe.path),
                    "sha256": file_sha256(recipe.path), "seed": recipe.seed},
@@ -62,7 +92,8 @@ def build_report(recipe: Recipe, results: list[StageResult], output: Path, secon
         "seconds": round(seconds, 2),
         "sources_seconds": round(sources_seconds, 2),
         "accounting": {"records_read": acc.read, "records_published": acc.published,
-                       "records_quarantined": acc.quarantined, "ok": acc.ok},
+                       "records_quarantined": acc.quarantined, "records_left_out_later": acc.left_out_later,
+                       "ok": acc.ok},
         "stages": [
             {"name": r.name, "cached": r.cached, "seconds": round(r.seconds, 2), "rows_in": r.rows_in,
              "kept": r.kept, "quarantined": r.quarantined, "by_reason": r.by_reason, "accounted": r.accounted,
@@ -71,6 +102,26 @@ def build_report(recipe: Recipe, results: list[StageResult], output: Path, secon
             for r in results
         ],
     }
+
+
+def later_note(acc: dict[str, Any]) -> str:
+    """The records line's note on records that yielded rows and then lost them all."""
+    n = acc.get("records_left_out_later", 0)
+    return f" ({n:,} of them yielded rows that later stages all left out)" if n else ""
+
+
+def mixture_line(report: dict[str, Any]) -> str | None:
+    """`mixture (share achieved / target): group 60.0%/60.0%, ...` from the last stage that measured the shares
+    (the gate's figures on what is published, else the mix stage's own); None without a mixture."""
+    for s in reversed(report["stages"]):
+        for prefix in ("published_share_bp:", "share_bp:"):
+            targets = {k[len(prefix):-len(":target")]: v for k, v in s["stats"].items()
+                       if k.startswith(prefix) and k.endswith(":target")}
+            if targets:
+                parts = [f"{g} {s['stats'].get(f'{prefix}{g}:achieved', 0) / 100:.1f}%/{t / 100:.1f}%"
+                         for g, t in sorted(targets.items(), key=lambda kv: -kv[1])]
+                return f"mixture (share achieved/target, after {s['name']}): " + ", ".join(parts)
+    return None
 
 
 def _privacy_warnings(report: dict[str, Any]) -> list[str]:
@@ -100,7 +151,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- secret: {report['secret']}",
         f"- output: `{report['output']}`",
         f"- **records: read {acc['records_read']:,} = published {acc['records_published']:,} + "
-        f"quarantined {acc['records_quarantined']:,} — {mark}**",
+        f"quarantined {acc['records_quarantined']:,} — {mark}**" + later_note(acc),
+        *([f"- {line}"] if (line := mixture_line(report)) else []),
         *_privacy_warnings(report),
         "",
         "| stage | rows in | kept | quarantined | accounted | time (s) | batches | s/batch mean (max) | cached |",
@@ -144,7 +196,8 @@ GROUP_TITLES = {"rows": "rows per task", "dept": "rows per department", "entity"
                 "kanon_level": "k-anonymity: generalisation level reached", "kanon_class": "k-anonymity class sizes",
                 "unsafe": "unsafe answers, by kind", "ungrounded": "ungrounded answers, by task",
                 "leakage_rows": "answer leakage handled, by task", "format": "rows per answer format",
-                "published": "published rows, by config"}
+                "published": "published rows, by config",
+                "published_share_bp": "mixture shares after the gate, target vs achieved (basis points)"}
 
 
 def _bar_table(counts: dict[str, int], width: int = 30) -> list[str]:

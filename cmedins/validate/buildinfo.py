@@ -57,6 +57,22 @@ def dates_shifted(work: Path) -> bool:
     return deid_policy(work).get("date_mode") == "shift"
 
 
+def mix_measure(work: Path) -> str:
+    """What the build's mixture counts shares in (`examples` or `tokens`); `examples` when no mix stage ran."""
+    by = manifests(work).get("mix", {}).get("config", {}).get("by")
+    return by if by in ("examples", "tokens") else "examples"
+
+
+def mix_targets(work: Path) -> tuple[dict[str, float], float] | None:
+    """The mixture's target shares (normalised) and tolerance from the recipe, or None when no mix stage ran."""
+    config = manifests(work).get("mix", {}).get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("shares"), dict):
+        return None
+    total = sum(float(v) for v in config["shares"].values()) or 1.0
+    return ({g: float(v) / total for g, v in sorted(config["shares"].items())},
+            float(config.get("share_tolerance", 0.01)))
+
+
 def sources(work: Path) -> list[dict[str, Any]]:
     """The ingested sources with their revision: the sha256 of the file read, and a synthetic source's options."""
     m = manifests(work).get("ingest")

@@ -40,9 +40,12 @@ class KanonConfig:
     visit year dropped) and quarantined (reason k_anonymity) when no level gives a class of k.
 
     k: the smallest class size, in distinct patients (default 5).
+    keep_shares: on mixed rows (sft_row.v1), withhold rows of the other source groups (reason `rebalanced`) so
+      that the mixture's shares are what they were before records were quarantined (default true).
     """
 
     k: int = 5
+    keep_shares: bool = True
 
     def __post_init__(self) -> None:
         if self.k < 1:
@@ -65,6 +68,9 @@ def kanon_stage(table: pa.Table, config: KanonConfig, ctx: StageContext) -> Stag
                                    f"{config.k} patients at every generalisation level")
     kept = res.table.filter(pa.array([i not in suppressed for i in range(table.num_rows)])) if suppressed \
         else res.table
+    if suppressed and config.keep_shares:
+        positions = [i for i in range(table.num_rows) if i not in suppressed]
+        kept, _ = keep_shares(table, kept, positions, rejects, stats, ctx, "kanon")
     stats.update({f"kanon_level:{k}": v for k, v in res.levels.items() if v})
     stats.update({f"kanon_class:{k}": v for k, v in res.class_sizes.items() if v})
     stats.update({f"kanon_qi:{k}": v for k, v in res.qis.items()})
@@ -74,6 +80,29 @@ def kanon_stage(table: pa.Table, config: KanonConfig, ctx: StageContext) -> Stag
                "rows_quarantined": len(suppressed), "output_ids": buildinfo.id_digest(kept)}
     write_text(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n", ctx.workdir / "kanon.json")
     return StageOutput(kept=kept, quarantined=quarantine_rows(rejects), stats=dict(sorted(stats.items())))
+
+
+def keep_shares(table: pa.Table, kept: pa.Table, positions: list[int], rejects: list[dict], stats: dict[str, int],
+                ctx: StageContext, stage: str) -> tuple[pa.Table, list[int]]:
+    """After `stage` quarantined some rows of a mixed table, withhold rows of the other mixture groups (reason
+    `rebalanced`) so that the input's shares, by the mixture's measure, hold again. `positions`: the input row of
+    each kept row. Returns the table and the positions of the rows still kept."""
+    from cmedins.mix.shares import GROUP, rebalance, shares
+
+    if GROUP not in table.column_names or kept.num_rows == table.num_rows:
+        return kept, positions
+    by = buildinfo.mix_measure(buildinfo.out_dir(ctx) / "work")
+    withheld = set(rebalance(kept, shares(table, by), by, ctx.seed))
+    if not withheld:
+        return kept, positions
+    ids, groups = kept.column("id").to_pylist(), kept.column(GROUP).to_pylist()
+    for i in sorted(withheld):
+        row = ctx.row_offset + positions[i] + 1
+        reject(rejects, stats, stage=stage, source="input", row=row, reason="rebalanced", key=ids[i],
+               message=f"input row {row} ({groups[i]}): withheld to keep the mixture's shares after {stage} "
+                       "quarantined rows of another group")
+    keep = [i not in withheld for i in range(kept.num_rows)]
+    return kept.filter(pa.array(keep)), [p for p, k in zip(positions, keep, strict=True) if k]
 
 
 # ---- validate_rows ----------------------------------------------------------------------------------------------
@@ -201,7 +230,7 @@ def _quarantine_pii(checked: pa.Table, rejects: list[dict], stats: dict[str, int
 
 
 def _requarantine_small_classes(checked: pa.Table, k: int, rejects: list[dict], stats: dict[str, int],
-                                ctx: StageContext, positions: list[int]) -> pa.Table:
+                                ctx: StageContext, positions: list[int]) -> tuple[pa.Table, list[int]]:
     """After records were quarantined here, the classes they left may hold fewer than k patients: quarantine those
     classes' records too (reason k_anonymity). One pass is enough: removing a whole class changes no other."""
     from cmedins.validate.kanon import published_classes
@@ -209,14 +238,34 @@ def _requarantine_small_classes(checked: pa.Table, k: int, rejects: list[dict], 
     classes = published_classes(without_checks(checked))
     small = {r for rows, size in classes.select("row", "class_size").iter_rows() if size < k for r in rows}
     if not small:
-        return checked
+        return checked, positions
     ids = checked.column("id").to_pylist()
     for i in sorted(small):
         row = ctx.row_offset + positions[i] + 1
         reject(rejects, stats, stage="validate", source="input", row=row, reason="k_anonymity", key=ids[i],
                message=f"input row {row}: its class fell below {k} patients when records with residual "
                        "identifiers were quarantined")
-    return checked.filter(pa.array([i not in small for i in range(checked.num_rows)]))
+    keep = [i not in small for i in range(checked.num_rows)]
+    return checked.filter(pa.array(keep)), [p for p, k in zip(positions, keep, strict=True) if k]
+
+
+def _mixture_frame(rows: pa.Table, work: Path) -> tuple[Any, float] | None:
+    """One row per mixture group: the recipe's target share, the share in `rows` and the gap; None when the table
+    is not mixed rows or no mix stage ran."""
+    import pandas as pd
+
+    from cmedins.mix.shares import GROUP, shares
+
+    found = buildinfo.mix_targets(work)
+    if found is None or GROUP not in rows.column_names:
+        return None
+    targets, tolerance = found
+    achieved = shares(rows, buildinfo.mix_measure(work))
+    groups = sorted(set(targets) | set(achieved))
+    frame = pd.DataFrame({"group": groups, "target": [targets.get(g, 0.0) for g in groups],
+                          "achieved": [achieved.get(g, 0.0) for g in groups]})
+    frame["deviation"] = (frame["achieved"] - frame["target"]).abs()
+    return frame, tolerance
 
 
 def _write_results(workdir: Path, summary: dict[str, Any], results: dict[str, Any], lines: list[str]) -> None:
@@ -245,7 +294,8 @@ def validate_stage(table: pa.Table, config: ValidateConfig, ctx: StageContext) -
         before = checked.num_rows
         checked, positions = _quarantine_pii(checked, rejects, stats, ctx, list(range(checked.num_rows)))
         if checked.num_rows < before:
-            checked = _requarantine_small_classes(checked, k, rejects, stats, ctx, positions)
+            checked, positions = _requarantine_small_classes(checked, k, rejects, stats, ctx, positions)
+            checked, positions = keep_shares(table, checked, positions, rejects, stats, ctx, "validate")
     rows = without_checks(checked)
     contract = table_contract(rows)
     classes = published_classes(rows)
@@ -269,6 +319,16 @@ def validate_stage(table: pa.Table, config: ValidateConfig, ctx: StageContext) -
         suites["schema"] = (schema_frame, [expectation("ExpectTableColumnsToMatchSet", "schema",
                                               f"columns are exactly those of {contract.name}.v{contract.version}",
                                               column_set=contract.names, exact_match=True)], "id")
+    mixture = _mixture_frame(rows, work)
+    if mixture is not None:
+        frame_m, tolerance = mixture
+        suites["mixture"] = (frame_m, [expectation(
+            "ExpectColumnValuesToBeBetween", "mixture_shares",
+            f"every source group's share within {tolerance:.1%} of the recipe's target",
+            column="deviation", max_value=tolerance)], "group")
+        for g, target, achieved in frame_m[["group", "target", "achieved"]].itertuples(index=False):
+            stats[f"published_share_bp:{g}:target"] = round(target * 10_000)
+            stats[f"published_share_bp:{g}:achieved"] = round(achieved * 10_000)
     accounting = buildinfo.stage_accounting(work, exclude=("validate",))
     if accounting:
         acc_frame = pd.DataFrame(accounting)
