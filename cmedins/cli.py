@@ -16,12 +16,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("cmedins.tasks.__main__", "`sample` or `report` the instruction rows of a build"),
     "clean": ("cmedins.clean.cli", "`dedup` any JSONL/Parquet file: exact and near duplicates, removed rows named"),
     "publish": ("cmedins.publish.__main__", "push a published dataset to the Hub, or `diff` two versions"),
+    "preference": ("cmedins.preference.__main__", "preference set: model candidates, annotator agreement, "
+                   "adjudication queue"),
 }
 
 
 def usage() -> str:
     lines = ["usage: cmedins COMMAND [options]   (cmedins COMMAND --help for a command's options)", "", "commands:"]
-    lines += [f"  {name:<7} {what}" for name, (_, what) in COMMANDS.items()]
+    lines += [f"  {name:<10} {what}" for name, (_, what) in COMMANDS.items()]
     return "\n".join(lines)
 
 

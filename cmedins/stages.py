@@ -15,6 +15,7 @@ BUILTIN_STAGES: dict[str, str] = {
     "dedup": "cmedins.clean.stage",
     "mix": "cmedins.mix.stage",
     "kanon": "cmedins.validate.stage",
+    "preference": "cmedins.preference.stage",
     "validate_rows": "cmedins.validate.stage",
     "validate": "cmedins.validate.stage",
     "publish": "cmedins.publish.stage",

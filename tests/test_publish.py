@@ -72,13 +72,14 @@ def test_published_folder_loads_offline_with_splits_and_features(built: Path, tm
     folder = built / "dataset"
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert {"sft", "triage", "diagnosis", "medication", "summary", "event_extraction",
-            "diagnosis_normalization"} <= set(manifest["configs"])
+            "diagnosis_normalization", "dpo"} <= set(manifest["configs"])
     for config, splits in manifest["configs"].items():
         ds = datasets.load_dataset(str(folder), config, cache_dir=str(tmp_path / "cache"))
         assert set(ds) == set(splits) == {"train", "validation"}
         shard = pq.read_schema(folder / splits["train"]["files"][0])
         assert list(ds["train"].features) == shard.names
-        assert ds["train"].features["messages"].feature["role"].dtype == "string"
+        conversation = "prompt" if config == "dpo" else "messages"  # dpo: trl's prompt / chosen / rejected
+        assert ds["train"].features[conversation].feature["role"].dtype == "string"
         assert {s: ds[s].num_rows for s in ds} == {s: v["rows"] for s, v in splits.items()}
     assert "group_key" not in shard.names and "split" not in shard.names  # never published
     # LLaMA-Factory's loader for a `script_url: "."` entry is load_dataset(<dataset_dir>/., subset, split)
@@ -290,7 +291,7 @@ def test_preference_rows_publish_for_trl_and_llamafactory(tmp_path: Path) -> Non
             for i in range(10)]
     path = tmp_path / "dpo.parquet"
     pq.write_table(pa.Table.from_pylist(rows), path)
-    cfg = _preference(str(path), seed=1)
+    cfg = _preference(str(path), seed=1, drop=["group_key"])
     assert {s: t.num_rows for s, t in cfg.splits.items()} == {"train": 8, "validation": 2}
     first = cfg.splits["train"].to_pylist()[0]
     assert first["chosen"] == [msg] and first["chosen_message"] == msg and "split" not in first

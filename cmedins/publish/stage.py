@@ -59,7 +59,7 @@ class PublishConfig:
     max_shard_rows / max_shard_mb: bounds of one parquet shard (rows; MB of uncompressed data).
     drop_columns: columns never published (default patient_key, group_key: they link one patient's visits).
     dpo: a parquet file of preference rows (prompt, chosen, rejected as trl's conversational lists) published as
-        the `dpo` config; empty: none.
+        the `dpo` config; empty: the `preference` stage's table as this build's gate checked it, if any.
     card_template: a card template instead of the packaged one (data_cards/cmedins.md).
     previous: a previous version's folder to diff against; default: the version this one replaces.
     require_validation: refuse rows the validate stage of this build did not pass (default true).
@@ -134,7 +134,7 @@ def _ordered(counter: Counter) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _preference(path: str, seed: int) -> ConfigData:
+def _preference(path: str, seed: int, drop: list[str]) -> ConfigData:
     """The `dpo` config: trl's prompt/chosen/rejected lists, plus the single-message columns LLaMA-Factory reads."""
     try:
         table = pq.read_table(path)
@@ -150,9 +150,46 @@ def _preference(path: str, seed: int) -> ConfigData:
             last = df.select(pl.col(name).list.last())[name].to_arrow()
             table = table.append_column(f"{name}_message", last.cast(table.schema.field(name).type.value_type))
     splits = assign_splits(table, seed)
-    if "split" in table.column_names:
-        table = table.drop_columns(["split"])
+    table = table.drop_columns([c for c in ("split", *drop) if c in table.column_names])
     return ConfigData("dpo", by_split(table, splits), preference=True)
+
+
+def _validated_dpo(work: Path) -> str:
+    """The preference table the gate of this build checked (`work/validate/dpo.parquet`), or "" when none."""
+    from cmedins.validate.preference import DPO_FILE
+
+    path = work / "validate" / DPO_FILE
+    return str(path) if "validate" in buildinfo.manifests(work) and path.is_file() else ""
+
+
+def _preference_block(manifest: dict[str, Any] | None, written: dict[str, Any] | None) -> str:
+    """How the `dpo` pairs were made: prompts, candidates, annotation and agreement, the deciding dimensions."""
+    if not written:
+        return "No preference set in this version."
+    if manifest is None:
+        return "Preference pairs from a file the recipe named (`publish.dpo`); how they were judged is not recorded."
+    c, st = manifest.get("config", {}), manifest.get("stats", {})
+    simulated = not c.get("annotations")
+    dropped = ", ".join(f"{k.split(':', 1)[1]} {v:,}" for k, v in st.items() if k.startswith("pairs_dropped:"))
+    lines = [
+        "**Simulated.** The second answer of each pair was derived from the reference to break one dimension on "
+        "purpose (a drug the patient is allergic to or a missed red flag; a wrong department or a vague answer; a "
+        f"disfluent rewrite), and two annotators and an expert were simulated (error rate {c.get('error_rate')}). "
+        "The pairs show the pipeline; real candidates and Label Studio exports replace them." if simulated else
+        "Judged by people in Label Studio: two annotators per pair, disagreements adjudicated by a medical expert.",
+        "",
+        f"Prompts: {st.get('prompts_in', 0):,} in-distribution (train split only) + {st.get('prompts_out', 0):,} "
+        f"out-of-distribution; pairs {st.get('pairs', 0):,}, adjudicated {st.get('pairs_adjudicated', 0):,}, "
+        f"dropped {dropped or 'none'}.",
+        "The decision is lexicographic, Safety > Professionalism > Fluency: the first dimension that is not a tie "
+        "picks `chosen`.",
+        "",
+        card.table(["dimension", "decided pairs", "raw agreement", "Cohen's kappa (mean over annotator pairs)"],
+                   [[d, st.get(f"deciding_dimension:{d}", 0), f"{st.get(f'agreement_x1000:{d}', 0) / 1000:.3f}",
+                     f"{st[f'kappa_x1000:{d}'] / 1000:.3f}" if f"kappa_x1000:{d}" in st else "n/a"]
+                    for d in ("safety", "professionalism", "fluency")]),
+    ]
+    return "\n".join(lines)
 
 
 def _licences(rows: pa.Table, config: PublishConfig) -> list[list[Any]]:
@@ -219,6 +256,8 @@ def _blocks(*, config: PublishConfig, ctx: StageContext, rows: pa.Table, configs
             "suppressed visits were left out.")
     else:
         kanon_block = "No k-anonymity stage ran for this version."
+    preference_block = _preference_block(buildinfo.manifests(buildinfo.out_dir(ctx) / "work").get("preference"),
+                                         written.get("dpo"))
     ethics = config.ethics or {"consent": "not declared by the recipe", "ethics_review": "not declared by the recipe"}
     ethics_block = card.table(["field", "value"], [[k.replace("_", " "), v] for k, v in sorted(ethics.items())],
                               "ll")
@@ -252,6 +291,7 @@ def _blocks(*, config: PublishConfig, ctx: StageContext, rows: pa.Table, configs
         "sources_table": card.table(["source", "rows", "licence"], _licences(rows, config), "lrl"),
         "license_line": f"`{config.license}`" + (f" ({config.license_name})" if config.license_name else ""),
         "deid_block": deid_block, "kanon_block": kanon_block, "ethics_block": ethics_block,
+        "preference_block": preference_block,
         "validation_block": validation_block, "changes_block": changes, "provenance_block": "\n".join(prov),
     }
 
@@ -277,8 +317,9 @@ def publish_stage(table: pa.Table, config: PublishConfig, ctx: StageContext) -> 
             mask = pc.equal(tasks, task)
             keep = [s for s, m in zip(splits, mask.to_pylist(), strict=True) if m]
             configs.append(ConfigData(name, by_split(published.filter(mask), keep)))
-    if config.dpo:
-        configs.append(_preference(config.dpo, ctx.seed))
+    dpo = config.dpo or _validated_dpo(work)
+    if dpo:
+        configs.append(_preference(dpo, ctx.seed, config.drop_columns))
     dist: dict[str, dict[str, int]] = {}
     for col in ("task", "department", "source", "source_group"):
         if col in published.column_names:

@@ -197,7 +197,13 @@ GROUP_TITLES = {"rows": "rows per task", "dept": "rows per department", "entity"
                 "unsafe": "unsafe answers, by kind", "ungrounded": "ungrounded answers, by task",
                 "leakage_rows": "answer leakage handled, by task", "format": "rows per answer format",
                 "published": "published rows, by config",
-                "published_share_bp": "mixture shares after the gate, target vs achieved (basis points)"}
+                "published_share_bp": "mixture shares after the gate, target vs achieved (basis points)",
+                "deciding_dimension": "preference pairs by deciding dimension (Safety > Professionalism > Fluency)",
+                "kappa_x1000": "Cohen's kappa x 1000 by dimension (mean over annotator pairs)",
+                "agreement_x1000": "raw agreement x 1000 by dimension (mean over annotator pairs)",
+                "pairs_dropped": "preference pairs dropped, by reason", "distribution": "preference pairs by "
+                "prompt distribution", "chosen_generator": "preference pairs by the chosen answer's generator",
+                "dpo_withheld": "preference pairs withheld by the gate, by reason"}
 
 
 def _bar_table(counts: dict[str, int], width: int = 30) -> list[str]:

@@ -76,7 +76,7 @@ class StageResult:
     inputs_quarantined: int = 0
     batch_seconds: list[float] = field(default_factory=list)  # this run's seconds per batch (empty when cached)
     output: Path | None = None
-    output_sha256: str = ""  # of `output`, as recorded in the manifest: the next stage's cache key reads it
+    output_sha256: str = ""  # `output_identity`: the kept table (+ side files); the next stage's key reads it
 
     @property
     def accounted(self) -> bool:
@@ -115,6 +115,7 @@ class _Totals:
 
 
 OUTPUT_FILES = ("kept.parquet", "quarantine.parquet")
+STAGES_FILE = "stages.json"  # in the work folder: the running recipe's stage names, in order
 
 
 def _manifest(stage_dir: Path) -> dict[str, Any] | None:
@@ -138,7 +139,9 @@ def _damaged_output(stage_dir: Path, m: dict[str, Any]) -> str | None:
         want = files.get(name) if isinstance(files, dict) else None
         if not want or not path.is_file() or file_sha256(path) != want:
             return name
-    return None
+    side = m.get("side_files") or {}
+    return next((name for name, want in side.items()
+                 if not (stage_dir / name).is_file() or file_sha256(stage_dir / name) != want), None)
 
 
 def _read_key(path: Path) -> str | None:
@@ -155,7 +158,7 @@ def _result(m: dict[str, Any], stage_dir: Path, cached: bool, seconds: float,
         quarantined=m["quarantined"], by_reason=m["by_reason"], stats=m["stats"], seconds=seconds,
         fan_out=m["fan_out"], inputs_used=m["inputs_used"], inputs_quarantined=m["inputs_quarantined"],
         batch_seconds=batch_seconds or [], output=stage_dir / "kept.parquet",
-        output_sha256=m["files"]["kept.parquet"],
+        output_sha256=output_identity(m),
     )
 
 
@@ -171,6 +174,22 @@ def _portable(value: Any, out_dir: Path) -> Any:
     return value
 
 
+def _side_files(stage_dir: Path) -> dict[str, str]:
+    """sha256 of every file a stage wrote besides its tables (validation.json, dpo.parquet, embedded sources):
+    later stages read some of them (through `cmedins/validate/buildinfo.py`), so they are part of its output."""
+    skip = {*OUTPUT_FILES, "manifest.json"}
+    return {p.relative_to(stage_dir).as_posix(): file_sha256(p) for p in sorted(stage_dir.rglob("*"))
+            if p.is_file() and p.name not in skip and "parts" not in p.relative_to(stage_dir).parts}
+
+
+def output_identity(m: dict[str, Any]) -> str:
+    """What the next stage's cache key reads of this stage: its kept table, and its side files when it wrote any,
+    so that a stage reading another's side output reruns when that output changed."""
+    side = m.get("side_files") or {}
+    kept = m["files"]["kept.parquet"]
+    return json_sha256({"kept": kept, "side": side}) if side else kept
+
+
 def _finish_stage(stage_dir: Path, stage: Stage, key: str, config: dict, totals: _Totals, kept_rows: int,
                   quarantine: pa.Table) -> dict[str, Any]:
     """Write quarantine + manifest (the completion marker, last) and drop the parts."""
@@ -182,6 +201,7 @@ def _finish_stage(stage_dir: Path, stage: Stage, key: str, config: dict, totals:
         "inputs_used": totals.inputs_used, "inputs_quarantined": totals.inputs_quarantined,
         "stats": dict(sorted(totals.stats.items())),
         "files": {f: file_sha256(stage_dir / f) for f in OUTPUT_FILES},
+        "side_files": _side_files(stage_dir),
     }
     write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", stage_dir / "manifest.json")
     shutil.rmtree(stage_dir / "parts", ignore_errors=True)
@@ -381,6 +401,9 @@ def run_build(bc: BuildContext) -> list[StageResult]:
     bc.sources_seconds = time.perf_counter() - start
     steps.insert(0, (_checked(bc.recipe, source.name, {"sources": resolved}), {"sources": resolved}))
     forced_from = names.index(bc.force_from) if bc.force_from else len(names)
+    # which stages make up this build, in order: a stage that reads another's manifest (the gate, the publisher)
+    # must not mistake one left in the folder by an earlier recipe for part of this build
+    write_text(json.dumps(names) + "\n", ensure_dir(bc.work_dir) / STAGES_FILE)
     results: list[StageResult] = []
     for i, (stage, options) in enumerate(steps):
         results.append(run_stage(bc, stage, options, results[-1] if results else None, forced=i >= forced_from))

@@ -21,11 +21,28 @@ def out_dir(ctx: StageContext) -> Path:
     return ctx.workdir.parent.parent
 
 
-def manifests(work: Path) -> dict[str, dict[str, Any]]:
-    """Stage name -> manifest, for every finished stage of the running code version."""
+def build_stages(work: Path) -> list[str] | None:
+    """The stage names of the build running in this folder, in recipe order (None when not recorded)."""
+    from cmedins.runner.runner import STAGES_FILE
+
+    try:
+        names = json.loads((work / STAGES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return [str(n) for n in names] if isinstance(names, list) else None
+
+
+def manifests(work: Path, before: str | None = None) -> dict[str, dict[str, Any]]:
+    """Stage name -> manifest, for every finished stage of the running code version that is part of this build
+    (and comes before the stage `before`, when given)."""
     found: dict[str, dict[str, Any]] = {}
     current = code_version()
+    names = build_stages(work)
+    if names is not None and before in names:
+        names = names[:names.index(before)]
     for path in sorted(work.glob("*/manifest.json")):
+        if names is not None and path.parent.name not in names:
+            continue
         try:
             m = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -97,12 +114,12 @@ def sources(work: Path) -> list[dict[str, Any]]:
     return out
 
 
-def stage_accounting(work: Path, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Per finished stage: rows in, kept, quarantined, and whether every input row is accounted for (kept or
-    quarantined; for a fan-out stage, used or quarantined)."""
+def stage_accounting(work: Path, before: str) -> list[dict[str, Any]]:
+    """Per finished stage of this build before `before`: rows in, kept, quarantined, and whether every input row
+    is accounted for (kept or quarantined; for a fan-out stage, used or quarantined)."""
     rows = []
-    for name, m in manifests(work).items():
-        if name in exclude:
+    for name, m in manifests(work, before=before).items():
+        if name == before:
             continue
         if m.get("fan_out"):
             ok = m["inputs_used"] + m["inputs_quarantined"] == m["rows_in"]

@@ -319,6 +319,12 @@ def validate_stage(table: pa.Table, config: ValidateConfig, ctx: StageContext) -
         suites["schema"] = (schema_frame, [expectation("ExpectTableColumnsToMatchSet", "schema",
                                               f"columns are exactly those of {contract.name}.v{contract.version}",
                                               column_set=contract.names, exact_match=True)], "id")
+    from cmedins.validate import preference
+
+    dpo = preference.check(work, rows, dates_shifted=_dates_shifted(config.dates_shifted, ctx),
+                           withhold=config.pii == "quarantine", stats=stats)
+    if dpo is not None:
+        suites["dpo"] = (dpo[0], dpo[1], "id")
     mixture = _mixture_frame(rows, work)
     if mixture is not None:
         frame_m, tolerance = mixture
@@ -329,7 +335,7 @@ def validate_stage(table: pa.Table, config: ValidateConfig, ctx: StageContext) -
         for g, target, achieved in frame_m[["group", "target", "achieved"]].itertuples(index=False):
             stats[f"published_share_bp:{g}:target"] = round(target * 10_000)
             stats[f"published_share_bp:{g}:achieved"] = round(achieved * 10_000)
-    accounting = buildinfo.stage_accounting(work, exclude=("validate",))
+    accounting = buildinfo.stage_accounting(work, before="validate")
     if accounting:
         acc_frame = pd.DataFrame(accounting)
         suites["accounting"] = (acc_frame, [expectation("ExpectColumnValuesToBeInSet", "accounting",
