@@ -817,9 +817,12 @@ def _surname_name(text: str, i: int, closed_by: frozenset[str], allow_space: boo
     if not n_sur or (n_sur == 1 and text[i] in _LX.weak_surnames):
         return 0
     gap = 1 if allow_space and text[i + n_sur:i + n_sur + 1] in (" ", "\u3000") else 0
-    n_given = _given(text, i + n_sur + gap, 3 if n_sur == 2 else 2, strict=False)
+    longest = _given(text, i + n_sur + gap, 3 if n_sur == 2 else 2, strict=False)
+    # the longest given name the closing set accepts: 姜甜已通知 is 姜甜 + 已, not 姜甜已
+    n_given = next((n for n in range(longest, 0, -1) if text[i + n_sur + gap + n:i + n_sur + gap + n + 1]
+                    in closed_by), 0)
     end = i + n_sur + gap + n_given
-    if n_given == 0 or text[end:end + 1] not in closed_by:
+    if n_given == 0:
         return 0
     if any(text.startswith(t, k) for k in range(i + n_sur, end) for t in _LX.titles):
         return 0  # 王老师, 王医生: a surname and a title (surname_title's case), not a given name
@@ -854,6 +857,74 @@ def author(scan: _Scan) -> Iterator[Hit]:
             yield m.end(), end, 0.8
 
 
+# a person named right after a word for their role or kinship, with no colon: 主刀欧阳振华，受检者屠晓光，由护工杭立国
+#陪同, 投诉人麻建新称, 长女戈秀云、次子戈卫东, 妻彭翠兰. Role words are recognised by their last character (人, 者, 员,
+# 师, 生, 士...; `name_role_end_chars.txt`) or are kinship words, like role_field's labels but without the colon.
+# 护工, 交警, 保姆, 雇主, 司机, 房东, 老板, 经理, 书记, 会计, 保安; and a department: 胸外科孔令辉
+_NOUN_ROLE_END = frozenset("工警姆主机东板理记计安科")
+_ROLE_WORD = re.compile(r"(?:" + "|".join(sorted((re.escape(k) for k in _KIN if len(k) >= 2), key=len, reverse=True))
+                        + r"|[\u4e00-\u9fff]{1,4}[" + "".join(sorted(_ROLE_END | _NOUN_ROLE_END)) + r"])[ \u3000]?")
+# what may follow the name in a clause: a delimiter, or a verb or preposition that starts the rest of it
+_AFTER_ROLE_NAME = _NAME_END | frozenset("称述诉说讲在也已陪随来于的之向给与及和等均今昨曾将从到被把对住系去回送带处")
+
+
+_NOUN_ONLY_END = frozenset("主姆警工")  # 雇主 and 户主 end no verb, though jieba tags 雇主 as one
+_NOT_ROLE_TAGS = frozenset(("v", "vn", "vd", "c", "d", "r", "p", "a", "an", "ad", "u", "m", "q", "f"))
+
+
+def _frequent(word: str) -> bool:
+    return (jieba.dt.FREQ.get(word) or 0) >= 50
+
+
+# a field whose label is the act a person signs for: 检验：庞丽, 交接：蒙丹, 调配：葛小川, 参加抢救：牛犇、许嘉文
+_ACT_FIELD = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{0,2}[\u4e00-\u9fff]{2})\s*[:：]\s*")
+_FIELD_END = frozenset("，,。；;、\n\t 　（(") | {""}
+
+
+def act_field(scan: _Scan) -> Iterator[Hit]:
+    """The value of a field labelled with an act (a verb: 检验, 交接, 记录, 调配, 核对, 抢救, 会诊) when it is a
+    surname-first name that fills the field, and the names listed after it (、): the person who did the act.
+    Labels that are nouns (诊断：, 主诉：) are left to the other rules; the value must not be a dictionary word."""
+    text = scan.text
+    if ":" not in text and "：" not in text:
+        return
+    for m in _ACT_FIELD.finditer(text):
+        label = m.group(1)
+        if tags(label[-2:], hmm=False)[-1:][0][1] not in ("v", "vn") or label[-2:] in _STOP_WORD_SET:
+            continue
+        start = m.end()
+        while start < len(text):
+            end = _surname_name(text, start, _FIELD_END | frozenset("医护主教副"), allow_space=True)
+            if not end:
+                break
+            yield start, end, 0.75
+            if text[end:end + 1] != "、":
+                break
+            start = end + 1
+
+
+def role_noun(scan: _Scan) -> Iterator[Hit]:
+    """The person right after a role or kinship word (see _ROLE_WORD): the name must start with a surname, be no
+    dictionary word, and end the clause or meet its verb. Without a colon the slot is weaker than role_field's,
+    so the role must not be a verb or a function word (发生, 或者, 卫生: jieba's tag of its last two characters),
+    and the name must not make a word with its neighbours or with itself (任何, 常存在, 呼吸时)."""
+    text = scan.text
+    for m in _ROLE_WORD.finditer(text):
+        role = m.group(0).strip(" \u3000")
+        start = m.end()
+        end = _surname_name(text, start, _AFTER_ROLE_NAME, allow_space=True)
+        if not end:
+            continue
+        tail = tags(role[-2:], hmm=False)
+        if len(tail) == 1 and tail[0][1] in _NOT_ROLE_TAGS and role not in _KIN and role[-1] not in _NOUN_ONLY_END:
+            continue
+        if _frequent(role[-1] + text[start]) or _frequent(text[end - 1:end + 1]):
+            continue
+        if end - start >= 3 and _surname_len(text, start) == 1 and _frequent(text[start:start + 2]):
+            continue  # 自主呼吸时: 呼吸 is a word, not a surname and a given name
+        yield start, end, 0.75
+
+
 def bed_name(scan: _Scan) -> Iterator[Hit]:
     """The patient named right after a bed number in ward notes: 43床王建国，术后返回病房 / 12床 李秀英 今日拔管."""
     text = scan.text
@@ -871,7 +942,7 @@ Rule = Callable[[_Scan], Iterator[Hit]]
 RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
-    colon_nr, demographic, role_field, author, bed_name,
+    colon_nr, demographic, role_field, author, bed_name, role_noun, act_field,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 

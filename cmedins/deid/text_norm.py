@@ -3,7 +3,8 @@
 Detectors run on the folded text so that ＋８６ １３８… and 1３8… match the same patterns as ASCII, while spans stay in
 the coordinates of the original text (one character in, one character out). Invisible format characters (a
 zero-width space inside 138​0013​8000) cannot be folded one-for-one, so detection runs on a view without them and
-its spans are mapped back to the original text, where the replacement then takes the invisible characters too.
+its spans are mapped back to the original text, where the replacement then takes the invisible characters too. The
+same view closes the padding space of a name written `庞　丽`.
 The build normalises text at ingest already; this covers every other caller of the library and the CLI.
 """
 
@@ -43,8 +44,26 @@ class VisibleView:
         return replace(span, start=self.index[span.start], end=self.index[span.end - 1] + 1)
 
 
+# A two-character name padded to the width of three in a form or signature line: 庞　丽, 韩 冬 (a surname, one space,
+# one or two Han characters, then no more Han text). Detection reads it without the space, so every name rule
+# sees 庞丽; the replacement still covers the original span, space included.
+_PADDED_NAME = re.compile("(?<=[一-鿿])[　 ](?=[一-鿿]{1,2}(?![一-鿿]))")
+
+
+def _surnames() -> frozenset[str]:
+    from cmedins.deid.lexicon import lexicon
+
+    lx = lexicon()
+    return frozenset(s for s in lx.surnames if len(s) == 1) - lx.weak_surnames
+
+
 def visible_view(text: str) -> VisibleView:
-    if not _INVISIBLE.search(text):
+    """The text without invisible characters and without the padding space inside a name (`_PADDED_NAME`)."""
+    drop = {m.start() for m in _INVISIBLE.finditer(text)}
+    if "　" in text or " " in text:
+        surnames = _surnames()
+        drop |= {m.start() for m in _PADDED_NAME.finditer(text) if text[m.start() - 1] in surnames}
+    if not drop:
         return VisibleView(text)
-    keep = [i for i, ch in enumerate(text) if not _INVISIBLE.match(ch)]
+    keep = [i for i in range(len(text)) if i not in drop]
     return VisibleView("".join(text[i] for i in keep), tuple(keep))
