@@ -122,3 +122,23 @@ def test_gate_fails_a_table_whose_shares_are_off_target_and_prints_them(tmp_path
     off = _without(on_target, list(range(0, 10)))  # 110 / 190 = 57.9% task rows
     with pytest.raises(ValidationFailed, match=r"within 1\.0% of the recipe's target \[mixture_shares\]: 1 of 4 rows"):
         validate_stage(off, config, _ctx(tmp_path / "b", "validate"))
+
+
+def test_rebalance_moves_the_validation_share_back_towards_what_it_was() -> None:
+    full = mixed({"cmedins_tasks": 600, "dialogue_multi": 150, "dialogue_single": 150, "general_cot": 100})
+    split = pl.from_arrow(full.select(["split"]))["split"]  # type: ignore[index]
+    before = float(split.eq("validation").mean())
+
+    def after(removed: list[int]) -> tuple[float, pl.DataFrame]:
+        lost = _without(full, removed)
+        kept = pl.from_arrow(_without(lost, rebalance(lost, shares(full), "examples", 3, validation_share=before)))
+        assert isinstance(kept, pl.DataFrame)
+        return float(kept["split"].eq("validation").mean()), kept
+
+    # k-anonymity took train rows only: the other groups give up validation rows too, and the share is back
+    share, kept = after([i for i in range(600) if i % 10 != 0][:90])
+    assert abs(share - before) <= 1 / kept.height
+    # it took validation rows only: the others give up train rows alone (the share cannot rise any further)
+    share, kept = after([i for i in range(600) if i % 10 == 0][:40])
+    assert kept.filter(pl.col("source_group") != "cmedins_tasks")["split"].eq("validation").sum() == 40
+    assert all(abs(shares(kept.to_arrow())[g] - t) < 0.001 for g, t in TARGETS.items())

@@ -48,13 +48,29 @@ def shares(table: pa.Table | pl.DataFrame, by: str = "examples") -> dict[str, fl
     return {g: n / total for g, n in m.items()} if total else {}
 
 
-def rebalance(table: pa.Table, targets: dict[str, float], by: str, seed: int) -> list[int]:
+def _validation_cuts(df: pl.DataFrame, cuts: dict[str, int], validation_share: float) -> dict[str, int]:
+    """How many of each group's cut rows come from the validation split, so that the table's validation share
+    returns to `validation_share` (the removal that called for the rebalance may have taken more of one split):
+    the validation rows to cut are spread over the groups in proportion to their cuts, within what each has."""
+    valid = dict(df.filter(pl.col("split") == "validation").group_by(GROUP).len().iter_rows())
+    final = df.height - sum(cuts.values())
+    surplus = sum(valid.values()) - round(validation_share * final)
+    total = sum(cuts.values())
+    if total == 0:
+        return {}
+    want = largest_remainder({g: c / total for g, c in cuts.items()}, min(max(surplus, 0), total))
+    return {g: min(want[g], cuts[g], valid.get(g, 0)) for g in cuts}
+
+
+def rebalance(table: pa.Table, targets: dict[str, float], by: str, seed: int,
+              validation_share: float | None = None) -> list[int]:
     """Row positions to withhold so that the table's shares return to `targets` (shares of the groups present).
 
     The table can keep at most T = min over groups of (what the group has) / (its target) in total: the group that
-    sets T keeps all its rows and every other group is cut to its target x T. Within a group, rows are withheld in
-    every split in proportion to the split's size (so the validation share stays), lowest seeded hash of the row id
-    first. By tokens, a group drops rows until its tokens fit (rows are whole: within one row of the target).
+    sets T keeps all its rows and every other group is cut to its target x T. Within a group, rows are withheld
+    from the splits so that the table's validation share returns to `validation_share` (by examples; otherwise in
+    proportion to each split's size), lowest seeded hash of the row id first. By tokens, a group drops rows until
+    its tokens fit (rows are whole: within one row of the target).
     """
     df = _frame(table).with_row_index("_pos")
     if GROUP not in df.columns or df.height == 0:
@@ -73,17 +89,23 @@ def rebalance(table: pa.Table, targets: dict[str, float], by: str, seed: int) ->
     keep[limiting] = have[limiting]
     split_col = "split" if "split" in df.columns else None
     df = df.with_columns(_h=seeded_hash(seed, "rebalance", df["id"].cast(pl.String).to_list()), _m=_unit(df, by))
+    cuts = {g: have[g] - keep[g] for g in wanted if have[g] > keep[g]}
+    by_validation = (_validation_cuts(df, cuts, validation_share)
+                     if by == "examples" and split_col and validation_share is not None else None)
     withheld: list[int] = []
     for group, rows in df.partition_by(GROUP, as_dict=True).items():
         g = group[0]
-        cut = have[g] - keep.get(g, have[g]) if g in wanted else 0
+        cut = cuts.get(g, 0)
         if cut <= 0:
             continue
         parts = rows.partition_by(split_col, as_dict=True) if split_col else {("all",): rows}
-        part_cut = largest_remainder({str(k[0]): p["_m"].sum() / have[g] for k, p in parts.items()}, cut)
+        if by_validation is not None:
+            part_cut = {"validation": by_validation[g], "train": cut - by_validation[g]}
+        else:
+            part_cut = largest_remainder({str(k[0]): p["_m"].sum() / have[g] for k, p in parts.items()}, cut)
         for key, part in sorted(parts.items(), key=lambda kv: str(kv[0][0])):
             ordered = part.sort("_h", "id").with_columns(_cum=pl.col("_m").cum_sum())
-            need = part_cut[str(key[0])]
+            need = part_cut.get(str(key[0]), 0)
             # the rows whose cumulative measure reaches `need`: exactly `need` rows by examples
             n = ordered.filter(pl.col("_cum") - pl.col("_m") < need).height
             withheld += ordered["_pos"].head(n).to_list()

@@ -92,7 +92,9 @@ def keep_shares(table: pa.Table, kept: pa.Table, positions: list[int], rejects: 
     if GROUP not in table.column_names or kept.num_rows == table.num_rows:
         return kept, positions
     by = buildinfo.mix_measure(buildinfo.out_dir(ctx) / "work")
-    withheld = set(rebalance(kept, shares(table, by), by, ctx.seed))
+    share = (sum(1 for v in table.column("split").to_pylist() if v == "validation") / table.num_rows
+             if "split" in table.column_names and table.num_rows else None)
+    withheld = set(rebalance(kept, shares(table, by), by, ctx.seed, validation_share=share))
     if not withheld:
         return kept, positions
     ids, groups = kept.column("id").to_pylist(), kept.column(GROUP).to_pylist()
