@@ -329,3 +329,22 @@ def test_missing_train_extra_is_one_line(capsys):
 
     assert common.run_cli(needs_trl, []) == 2
     assert capsys.readouterr().err.strip().startswith("error: trl is not installed: pip install torch==2.13.0")
+
+
+def test_dpo_trainer_reads_the_published_dpo_config_unchanged(published: Path, tiny_model: Path, workdir: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `dpo` config as the build publishes it (every column, metadata included) goes into trl's DPOTrainer as
+    it is and trains a step: the contract promised by dpo_row.v1."""
+    from datasets import load_dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import DPOConfig, DPOTrainer
+
+    for key, value in hf_env(workdir / "raw-dpo").items():
+        monkeypatch.setenv(key, value)
+    ds = load_dataset(str(published), "dpo", split="train")
+    assert {"prompt", "chosen", "rejected", "deciding_dimension", "simulated"} <= set(ds.column_names)
+    args = DPOConfig(output_dir=str(workdir / "raw-dpo" / "out"), max_steps=1, per_device_train_batch_size=2,
+                     use_cpu=True, bf16=False, report_to=[], max_length=256, save_strategy="no")
+    trainer = DPOTrainer(model=AutoModelForCausalLM.from_pretrained(tiny_model), args=args, train_dataset=ds,
+                         processing_class=AutoTokenizer.from_pretrained(tiny_model))
+    assert trainer.train().training_loss == pytest.approx(0.6931, abs=0.01)  # the first step's loss is ln 2
