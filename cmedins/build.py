@@ -9,6 +9,7 @@ source, another build in the same folder, a read-only folder or a full disk); 3 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import textwrap
 import time
@@ -41,6 +42,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, help="worker processes (default: the recipe's `workers`, usually 2)")
     p.add_argument("--records", type=int, help="override the size of every synthetic source (benchmarks)")
     p.add_argument("--quiet", action="store_true", help="no progress bars; print only the summary")
+    p.add_argument("--runner", choices=("local", "ray"), default="local",
+                   help="local: a process pool here (default); ray: the same batches on Ray (pip install "
+                        "'cmedins[ray]'; identical output)")
+    p.add_argument("--address", help="with --runner ray: the cluster to join (auto, HOST:PORT); default: start a "
+                                     "local Ray with --workers CPUs")
     p.add_argument("--debug", action="store_true", help="show full tracebacks of internal errors")
     p.add_argument("--list-stages", action="store_true", help="list the built-in stages and their options, then exit")
     return p.parse_args(argv)
@@ -84,13 +90,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.list_stages:
         print(list_stages())
         return 0
+    if args.runner == "ray" and importlib.util.find_spec("ray") is None:
+        _error(console, "--runner ray needs Ray: pip install 'cmedins[ray]'")
+        return 2
     try:
         recipe = _recipe(args)
         out_dir = Path(args.out).resolve()
         with build_lock(out_dir):  # held until the report is written: nobody else writes this folder meanwhile
             start = time.perf_counter()
             with BuildProgress(enabled=not args.quiet, console=console) as progress:
-                bc = BuildContext(recipe=recipe, out_dir=out_dir, force_from=args.force, progress=progress)
+                bc = BuildContext(recipe=recipe, out_dir=out_dir, force_from=args.force, progress=progress,
+                                  runner=args.runner, ray_address=args.address)
                 results = run_build(bc)
             report, md = publish(recipe, results, out_dir, time.perf_counter() - start, bc.sources_seconds)
     except (RecipeError, StageError, StageFailed, BuildInUse, CannotWrite) as exc:

@@ -93,6 +93,8 @@ class BuildContext:
     force_from: str | None = None
     progress: BuildProgress = field(default_factory=lambda: BuildProgress(enabled=False))
     sources_seconds: float = 0.0  # time spent generating synthetic sources (not part of any stage)
+    runner: str = "local"  # local: a process pool on this machine; ray: Ray Data / Ray tasks (ray_backend.py)
+    ray_address: str | None = None  # ray: the cluster to join (`auto`, HOST:PORT); None starts a local instance
 
     @property
     def work_dir(self) -> Path:
@@ -309,7 +311,13 @@ def _run_batches(bc: BuildContext, stage: Stage, options: dict, input_path: Path
         bc.progress.warn(f"{stage.name}: {len(damaged)} finished batch(es) whose part files no longer match their "
                          f"recorded sha256 (first: batch {damaged[0]}); recomputing them")
     task = bc.progress.start(stage.name, total=groups, unit="batches", completed=groups - len(todo))
-    if stage.kind == "reduce" or bc.recipe.workers == 1 or len(todo) <= 1:
+    if bc.runner == "ray" and todo:
+        from cmedins.runner import ray_backend
+
+        ray_backend.connect(bc.ray_address, bc.recipe.workers)
+        ray_backend.run_jobs([job(g) for g in todo], bc.recipe.workers, stage.kind == "reduce",
+                             lambda n: bc.progress.advance(task, n))
+    elif stage.kind == "reduce" or bc.recipe.workers == 1 or len(todo) <= 1:
         for g in todo:
             run_batch(job(g))
             bc.progress.advance(task, 1)
