@@ -46,9 +46,9 @@ def _tree_rss_mb(root: int) -> float:
     return total / 1024
 
 
-def run_build(records: int, workers: int, out: Path) -> dict:
+def run_build(records: int, workers: int, out: Path, runner: str = "local") -> dict:
     cmd = [sys.executable, "-m", "cmedins.build", "--out", str(out), "--records", str(records),
-           "--workers", str(workers), "--quiet"]
+           "--workers", str(workers), "--quiet", "--runner", runner]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0.0
