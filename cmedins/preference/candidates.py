@@ -36,7 +36,9 @@ RED_FLAG_MISS = ("症状不重，无需就医，在家观察即可；如果加�
                  "No need to see a doctor; rest at home and double the dose if it gets worse.")
 VAGUE = ("可能是身体有些小问题，注意休息、多喝热水，过段时间再看看。", "这个不好说，建议多注意一下，具体情况因人而异。",
          "It is hard to say; take care and see how it goes.")
-_CLAUSE = re.compile(r"[^，。；！？,.;!?\n]+[，。；！？,.;!?\n]?")
+# a clause and its closing mark; an ASCII , or . inside a number or a code (0.901, M75.901, 1,000) does not close it
+_CLAUSE = re.compile(r"(?:[^，。；！？;!?\n,.]|[,.](?=\S))+(?:[，。；！？;!?\n]|[,.](?=\s|$))?")
+_HAN_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 
 
 def _rng(seed: int, key: str) -> random.Random:
@@ -76,15 +78,16 @@ def professionalism_violation(answer: str, rng: random.Random) -> tuple[str, str
 
 def fluency_violation(answer: str, rng: random.Random) -> tuple[str, str]:
     """The same clauses, shuffled, with doubled words and no punctuation: the content stays, the language breaks."""
-    clauses = [c.rstrip("，。；！？,.;!?\n") for c in _CLAUSE.findall(answer) if c.strip()]
+    clauses = [c.rstrip("，。；！？,.;!?\n ") for c in _CLAUSE.findall(answer) if c.strip()]
     if len(clauses) < 2:
         clauses = [answer[i:i + 4] for i in range(0, len(answer), 4)]
     rng.shuffle(clauses)
     out = []
     for c in clauses:
-        if len(c) > 3 and rng.random() < 0.5:
-            i = rng.randrange(len(c) - 2)
-            c = c[:i + 2] + c[i:i + 2] + c[i + 2:]
+        pairs = list(_HAN_PAIR.finditer(c))
+        if pairs and rng.random() < 0.5:  # a doubled word, never inside a number (it would read as an identifier)
+            m = rng.choice(pairs)
+            c = c[:m.end()] + m.group(0) + c[m.end():]
         out.append(c)
     broken = " ".join(out)
     return (broken if broken != answer else broken + " 的的"), "disfluent"
