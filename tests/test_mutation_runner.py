@@ -1,0 +1,175 @@
+"""Fast runner checks written to kill surviving mutants (benchmarks/mutation.py): accounting, caching, cache keys,
+recipe validation and the build lock, on a 60-record ingest-only build (a few seconds) and small units."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from conftest import write_recipe
+
+from cmedins.build import main
+from cmedins.runner.hashing import file_sha256, json_sha256
+from cmedins.runner.lock import BuildInUse, build_lock
+from cmedins.runner.recipe import RecipeError, load_recipe
+from cmedins.runner.report import Accounting, record_accounting
+from cmedins.runner.runner import StageResult
+
+
+def _recipe(tmp_path: Path, stages=None, **overrides) -> Path:
+    sources = [{"name": "synthetic", "kind": "synthetic", "records": 60, "seed": 11}]
+    return write_recipe(tmp_path / "recipe.yaml", sources=sources, batch_rows=25, workers=1,
+                        stages=[] if stages is None else stages, **overrides)
+
+
+def _report(out: Path) -> dict:
+    return json.loads((out / "report" / "build_report.json").read_text(encoding="utf-8"))
+
+
+def test_small_build_accounts_caches_and_forces(tmp_path: Path) -> None:
+    recipe, out = _recipe(tmp_path), tmp_path / "out"
+    assert main([str(recipe), "--out", str(out), "--quiet"]) == 0
+    rep = _report(out)
+    acc = rep["accounting"]
+    assert acc["ok"] and acc["records_read"] == 60
+    assert acc["records_published"] + acc["records_quarantined"] == 60
+    assert [s["name"] for s in rep["stages"]] == ["ingest"]
+    for s in rep["stages"]:
+        assert s["accounted"] and not s["cached"]
+    first = {p.name: p.read_bytes() for p in (out / "output").glob("*.parquet")}
+    assert first
+    assert main([str(recipe), "--out", str(out), "--quiet"]) == 0
+    assert [s["cached"] for s in _report(out)["stages"]] == [True]
+    assert {p.name: p.read_bytes() for p in (out / "output").glob("*.parquet")} == first
+    assert main([str(recipe), "--out", str(out), "--quiet", "--force", "ingest"]) == 0
+    assert [s["cached"] for s in _report(out)["stages"]] == [False]
+    assert main([str(recipe), "--out", str(out), "--quiet", "--force", "nosuchstage"]) == 2
+
+
+def test_a_batch_stage_sees_every_kept_row_once(tmp_path: Path) -> None:
+    """ingest -> deid in 3 batches of <= 25 rows: deid reads exactly ingest's kept rows, once each, in order."""
+    import pyarrow.parquet as pq
+
+    recipe, out = _recipe(tmp_path, stages=["deid"]), tmp_path / "out"
+    assert main([str(recipe), "--out", str(out), "--quiet"]) == 0
+    rep = _report(out)
+    ingest, deid = rep["stages"]
+    assert rep["accounting"]["ok"] and deid["accounted"]
+    assert deid["rows_in"] == ingest["kept"] == deid["kept"] + deid["quarantined"]
+    assert rep["accounting"]["records_published"] == deid["kept"]
+    final = pq.read_table(next((out / "output").glob("*.parquet")))
+    kept_in = pq.read_table(out / "work" / "ingest" / "kept.parquet")
+    assert kept_in.num_rows == ingest["kept"] and pq.ParquetFile(out / "work" / "ingest" / "kept.parquet").metadata \
+        .num_row_groups == 3  # batch_rows 25: the batches deid runs
+    assert final.num_rows == deid["kept"]
+    assert final.column("department").to_pylist() == kept_in.column("department").to_pylist()  # same rows, in order
+
+
+def test_json_sha256_ignores_key_order_and_sees_values() -> None:
+    assert json_sha256({"a": 1, "b": [1, 2]}) == json_sha256({"b": [1, 2], "a": 1})
+    assert json_sha256({"a": 1}) != json_sha256({"a": 2})
+    assert json_sha256({"a": "病历"}) == hashlib.sha256('{"a": "病历"}'.encode()).hexdigest()
+
+
+def test_file_sha256_reads_the_whole_file(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 5000  # > one 1 MiB chunk
+    (tmp_path / "f").write_bytes(data)
+    assert file_sha256(tmp_path / "f") == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("body, needle", [
+    ("sources: [{name: a}, {name: a}]\n", "unique 'name'"),
+    ("sources: [{name: a}]\nstages: [ingest]\n", "'ingest' always runs first"),
+    ("sources: [{name: a}]\nbatch_rows: 0\n", "at least 1"),
+    ("sources: [{name: a}]\nworkers: 0\n", "at least 1"),
+    ("sources: [{name: a}]\nseed: x\n", "must be integers"),
+    ("sources: [{name: a}]\nstages: [{deid: 3}]\n", "must be a mapping"),
+    ("sources: [{name: a}]\nstages: [{a: {}, b: {}}]\n", "each entry of 'stages'"),
+    ("- a\n", "YAML mapping"),
+    ("sources: []\n", "non-empty list"),
+])
+def test_recipe_errors_are_one_clear_line(tmp_path: Path, body: str, needle: str) -> None:
+    p = tmp_path / "r.yaml"
+    p.write_text(body, encoding="utf-8")
+    with pytest.raises(RecipeError, match=needle):
+        load_recipe(p)
+
+
+def test_recipe_defaults_and_stage_options(tmp_path: Path) -> None:
+    p = tmp_path / "r.yaml"
+    p.write_text("sources: [{name: a}]\nstages: [deid, {tasks: }, {clean: {k: 1}}]\n", encoding="utf-8")
+    r = load_recipe(p)
+    assert (r.seed, r.batch_rows, r.workers, r.name, r.version) == (0, 2000, 2, "r", "0.0.0")
+    assert r.stage_names == ["ingest", "deid", "tasks", "clean"]
+    assert [s.options for s in r.stages] == [{}, {}, {"k": 1}]
+
+
+def _sr(name, rows_in, kept, quarantined, **kw) -> StageResult:
+    return StageResult(name=name, key="k", cached=False, rows_in=rows_in, kept=kept, quarantined=quarantined,
+                       by_reason={}, stats={}, seconds=0.0, **kw)
+
+
+def test_record_accounting_follows_records_to_the_fan_out() -> None:
+    results = [_sr("ingest", 100, 97, 3), _sr("deid", 97, 95, 2),
+               _sr("tasks", 95, 400, 0, fan_out=True, inputs_used=90, inputs_quarantined=5),
+               _sr("clean", 400, 380, 20)]
+    acc = record_accounting(results)
+    assert (acc.read, acc.published, acc.quarantined, acc.left_out_later) == (100, 90, 10, 0)
+    assert acc.ok
+    no_fan = record_accounting([_sr("ingest", 10, 8, 2), _sr("deid", 8, 7, 1)])
+    assert (no_fan.read, no_fan.published, no_fan.quarantined) == (10, 7, 3) and no_fan.ok
+    assert not Accounting(read=10, published=7, quarantined=2).ok
+    assert not Accounting(read=10, published=7, quarantined=3, left_out_later=-1).ok
+    assert _sr("x", 5, 3, 2).accounted and not _sr("x", 5, 3, 1).accounted
+    assert _sr("t", 5, 50, 0, fan_out=True, inputs_used=4, inputs_quarantined=1).accounted
+    assert not _sr("t", 5, 5, 0, fan_out=True, inputs_used=4, inputs_quarantined=0).accounted
+
+
+def test_build_lock_is_exclusive_and_released(tmp_path: Path) -> None:
+    with build_lock(tmp_path / "o") as path:
+        assert path.read_text().strip().isdigit()
+        with pytest.raises(BuildInUse, match="in use by another build"):
+            with build_lock(tmp_path / "o"):
+                pass
+    with build_lock(tmp_path / "o"):
+        pass
+
+
+def test_report_lines_batch_timing_and_privacy_warning() -> None:
+    from cmedins.runner.report import _batch_timing, _privacy_warnings, later_note, mixture_line
+
+    assert _batch_timing([]) is None
+    assert _batch_timing([1.0, 2.0, 6.0]) == {"count": 3, "mean_s": 3.0, "max_s": 6.0}
+    stages = [{"name": "mix", "stats": {"share_bp:a:target": 6000, "share_bp:a:achieved": 5950,
+                                        "share_bp:b:target": 4000, "share_bp:b:achieved": 4050}},
+              {"name": "deid", "stats": {"date_policy:year_month": 3}}]
+    line = mixture_line({"stages": stages})
+    assert line == "mixture (share achieved/target, after mix): a 59.5%/60.0%, b 40.5%/40.0%"
+    assert mixture_line({"stages": stages[1:]}) is None
+    (warning,) = _privacy_warnings({"stages": stages})
+    assert "3 records" in warning and "NOT HIPAA" in warning
+    assert _privacy_warnings({"stages": stages[:1]}) == []
+    note = later_note({"records_left_out_later": 1200})
+    assert note == " (1,200 of them yielded rows that later stages all left out)"
+    assert later_note({}) == ""
+
+
+def test_published_records_counts_distinct_record_keys_of_task_rows(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cmedins.runner.report import published_records
+
+    p = tmp_path / "o.parquet"
+    pq.write_table(pa.table({"record_key": ["a", "a", "b", "c", "d"], "task": ["t", "t", None, "t", "t"],
+                             "source": ["records", "records", "records", "records", "dialogue"]}), p)
+    assert published_records(p) == 2  # a and c: b has no task, d is not a record
+    pq.write_table(pa.table({"source_record_hash": ["a", "b", "b"], "source": ["records"] * 3}), p)
+    assert published_records(p) == 2
+    pq.write_table(pa.table({"x": [1], "source": ["records"]}), p)
+    assert published_records(p) is None  # no record key
+    pq.write_table(pa.table({"source_record_hash": ["a"]}), p)
+    assert published_records(p) is None  # no source column
+    assert published_records(tmp_path / "missing.parquet") is None and published_records(None) is None
