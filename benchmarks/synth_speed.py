@@ -2,6 +2,7 @@
 
     python benchmarks/synth_speed.py                      # 20,000 records (checks departments / ICD codes)
     python benchmarks/synth_speed.py --records 220000     # the paper's scale
+    python benchmarks/synth_speed.py --check              # also the plausibility audit: zero violations to pass
 
 Peak memory is the max resident set size of this process and of its worker processes (getrusage self + children).
 """
@@ -36,6 +37,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None, help="keep the output here (default: a temp dir)")
+    ap.add_argument("--check", action="store_true", help="run `python -m cmedins.synth check` on the output too")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = a.out or Path(tmp)
@@ -78,6 +80,15 @@ def main() -> int:
             f"duplicates: exact={s.exact_duplicates} near={s.near_duplicates}; spans={s.pii_spans:,} "
             f"medical_terms={s.medical_terms:,} pii_free_fields={s.pii_free_fields:,}"
         )
+        if a.check:
+            from cmedins.synth.plausibility import audit_dir
+
+            t1 = time.perf_counter()
+            rep = audit_dir(out)
+            for line in rep.lines(examples=1):
+                print(line)
+            print(f"audit seconds={time.perf_counter() - t1:.1f}")
+            ok = ok and rep.total == 0
         print("acceptance:", "PASS" if ok else "FAIL")
         return 0 if ok else 1
 

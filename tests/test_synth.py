@@ -483,13 +483,15 @@ def test_markup_assigns_modifiers_to_their_own_finding() -> None:
         assert not {w for f in fs for w in f.descriptors} & _NOT_DESCRIPTORS, m
 
 
-# The content of a 200-record corpus for a fixed seed, pinned before compose.py was split by section: a refactor of
-# the generator must not change a single record or ground-truth span. Hashing rows (not parquet bytes) keeps the pin
-# independent of the pyarrow version. Update these only for an intended change of the generator, and say so.
+# The content of a 200-record corpus for a fixed seed: a refactor of the generator must not change a single record or
+# ground-truth span. Hashing rows (not parquet bytes) keeps the pin independent of the pyarrow version. Update these
+# only for an intended change of the generator, and say so. Last intended change: clinically constrained corpus
+# (per-disease findings, one timeline per visit, word-preserving near-duplicate edits; issue 18).
 PINNED_CORPUS = {
-    "records.parquet": "59536b4eee1282ac910e2b811d20f126f3b7ec3885388c961d1ae3dd5c1b6336",
-    "ground_truth/pii_spans.parquet": "7f72c95ea4625f2e176bc0bc8f95c60b2f468ccefa075a1a55d37129bdbe648d",
-    "ground_truth/duplicates.parquet": "ac39d0ec891a6c7b25801bfeac691656570d075a399f6b6c4a2e6a74589f2fa5",
+    "records.parquet": "726437f729cac827eb7cf621a9cda0120a14e69323b07034497727240a15ed9b",
+    "ground_truth/pii_spans.parquet": "a9dcd9fb62f913aea2441ed5e059feb8cf7f8d746cec013ffd7730921cf14f97",
+    "ground_truth/duplicates.parquet": "b4b18de526127242c859057aeec86e6eda325bcccab18e03eba3938bcd726071",
+    "ground_truth/medical_terms.parquet": "b5c1e639314bbec689ba7fc3cb07a6ab6fa381d28666f48e8d35380642eec64b",
 }
 
 

@@ -1,4 +1,5 @@
-"""CLI: `python -m cmedins.synth --records N --seed S --out DIR` and `python -m cmedins.synth show --records 20`."""
+"""CLI: `python -m cmedins.synth --records N --seed S --out DIR`, `python -m cmedins.synth show --records 20` and
+`python -m cmedins.synth check --in DIR` (the plausibility audit)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ def _gen_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m cmedins.synth",
         description="Generate the synthetic hospital corpus (records + ground truth). "
-        "Use `python -m cmedins.synth show --records 20 --seed S` to print records for reading.",
+        "Use `python -m cmedins.synth show --records 20 --seed S` to print records for reading and "
+        "`python -m cmedins.synth check --in DIR` to audit a generated corpus.",
     )
     p.add_argument("--records", type=int, required=True, help="number of visits to write")
     p.add_argument("--seed", type=int, default=0, help="seed; the same seed gives byte-identical files")
@@ -38,9 +40,37 @@ def _show_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m cmedins.synth check",
+        description="Audit a generated corpus for records a clinician would flag (sex, age, labs, timeline, "
+        "allergy, findings, near-duplicate edits); prints violations by family and kind, exit 1 if any.",
+    )
+    p.add_argument("--in", dest="inp", type=Path, required=True, help="directory written by the generator")
+    p.add_argument("--examples", type=int, default=2, help="examples printed per kind")
+    return p
+
+
+def _check(argv: list[str]) -> int:
+    from cmedins.synth.plausibility import audit_dir
+
+    a = _check_parser().parse_args(argv)
+    try:
+        rep = audit_dir(a.inp, keep=max(a.examples, 0))
+    except FileNotFoundError as e:
+        Console(stderr=True).print(f"[red]error:[/red] {e}")
+        return 2
+    out = Console(highlight=False, soft_wrap=True)
+    for line in rep.lines(a.examples):
+        out.print(line, markup=False)
+    return 1 if rep.total else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     console = Console(stderr=True)
+    if argv and argv[0] == "check":
+        return _check(argv[1:])
     if argv and argv[0] == "show":
         from cmedins.synth.show import show
 

@@ -7,6 +7,7 @@ inside their chunk.
 
 from __future__ import annotations
 
+import gc
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -14,11 +15,14 @@ from datetime import date, timedelta
 import pyarrow as pa
 
 from cmedins.contracts import TEXT_FIELDS, load_contract
+from cmedins.synth import constraints as cons
 from cmedins.synth import vocab_places as places
 from cmedins.synth.compose import Composer, Draft, Visit
 from cmedins.synth.duplicates import copy_draft, plant_near_duplicate
 from cmedins.synth.patient import Patient, make_patient, person_name
+from cmedins.synth.rand import below, pick
 from cmedins.synth.text import render_spans
+from cmedins.synth.vocab_constraints import ALLERGIES, ALLERGY_SHARE
 from cmedins.synth.vocab_diseases import (
     BY_DEPARTMENT,
     COMORBIDITIES,
@@ -27,6 +31,10 @@ from cmedins.synth.vocab_diseases import (
     OUTPATIENT_SHARE,
     Disease,
 )
+from cmedins.synth.vocab_overrides import COMORBID_DRUGS
+from cmedins.synth.vocab_overrides import DRUGS as DRUG_OVERRIDES
+from cmedins.synth.vocab_phrases import SURGERIES, SURGERY_EXCLUDES
+from cmedins.synth.vocab_profiles import PROFILES
 
 EXACT_DUP_SHARE = 0.015
 NEAR_DUP_SHARE = 0.035
@@ -36,9 +44,6 @@ _DAYS = (date(2024, 6, 30) - _DATE0).days
 _BY_CODE = {d.code: d for d in DISEASES}
 _DEPTS = list(DEPARTMENTS)
 _DEPT_W = [DEPARTMENTS[d] for d in _DEPTS]
-_FEMALE_CODES = {"C50.902", "C56xx02", "N62xx04", "N61xx01", "D24xx01"}
-_MALE_CODES = {"N40xx01", "C61xx01"}
-
 GT_SCHEMAS: dict[str, pa.Schema] = {
     "pii_spans": pa.schema(
         [
@@ -90,30 +95,70 @@ def patient_key(index: int) -> str:
     return f"{_perm(index, 10**10, 7368787, 1234567):010d}"
 
 
-def _demographics(rng: random.Random, d: Disease) -> tuple[str, int]:
-    dept = d.department
-    if dept == "儿科":
-        return rng.choice("男女"), (0 if d.code == "P59.902" else rng.randrange(0, 14))
-    if dept == "产科":
-        return "女", rng.randrange(20, 43)
-    if d.code in ("N95.101",):
-        return "女", rng.randrange(45, 58)
-    if d.code in ("N95.001", "H25.901"):
-        return ("女" if d.code == "N95.001" else rng.choice("男女")), rng.randrange(55, 86)
-    if dept == "妇科" or d.code in _FEMALE_CODES:
-        return "女", rng.randrange(18, 76)
-    if d.code in _MALE_CODES:
-        return "男", rng.randrange(50, 91)
-    sex = rng.choice("男女")
-    if rng.random() < 0.035:
-        return sex, rng.randrange(90, 104)  # the over-89 ages that must be generalised
-    return sex, 18 + int(rng.betavariate(2.2, 1.8) * 72)
+def _words(d: Disease) -> str:
+    return " ".join((d.name, *d.wordings))
 
 
-def _compatible(p: Patient, sex: str, age: int, when: date) -> bool:
-    """A returning patient must fit the new disease: same sex, child/adult status and roughly the drawn age."""
+def _drugs_of(d: Disease) -> tuple[str, ...]:
+    return tuple(DRUG_OVERRIDES.get(d.code, PROFILES[d.profile].drugs))
+
+
+def visit_comorbid(p: Patient, d: Disease) -> list[Disease]:
+    """The patient's chronic conditions other than this visit's disease or its profile (no CKD3 beside CKD5)."""
+    if d.department == "产科":
+        return []  # a pregnant patient's record: no chronic drugs that pregnancy forbids
+    return [_BY_CODE[c] for c in p.comorbid if c != d.code and _BY_CODE[c].profile != d.profile]
+
+
+def _treatable(p: Patient, d: Disease, age: int) -> bool:
+    """Whether this visit's disease and comorbidities each keep a drug the patient may take."""
+    dx = " ".join(_words(x) for x in (d, *visit_comorbid(p, d)))
+    if not cons.allowed_drugs(_drugs_of(d), p.sex, age, p.allergy, dx):
+        return False
+    for c in visit_comorbid(p, d):
+        own = tuple(COMORBID_DRUGS.get(c.code, PROFILES[c.profile].drugs))
+        if not cons.allowed_drugs(own, p.sex, age, p.allergy, dx):
+            return False
+    return True
+
+
+def _compatible(p: Patient, d: Disease, when: date) -> bool:
+    """A returning patient must fit the new disease: its sex and age range, their allergy, their past operation."""
     now = p.age_at(when)
-    return p.sex == sex and (age < 14) == (now < 14) and abs(now - age) <= 20
+    if d.code == "P59.902" or not cons.fits_patient(d, p.sex, now):
+        return False  # a newborn's diagnosis is never a return visit
+    if p.surgery is not None and any(w in _words(d) for w in SURGERY_EXCLUDES.get(p.surgery[0], ())):
+        return False
+    return _treatable(p, d, now)
+
+
+def _history(rng: random.Random, p: Patient, d: Disease, age: int, when: date) -> None:
+    """A new patient's lasting history: chronic conditions, drug allergy, past operation."""
+    if age >= 40:
+        k = rng.choices((0, 1, 2, 3), (3, 4, 2, 1))[0]
+        pool = [c for c in COMORBIDITIES if cons.fits_patient(_BY_CODE[c], p.sex, age)]
+        p.comorbid = tuple(rng.sample(pool, min(k, len(pool))))
+    if rng.random() < ALLERGY_SHARE:
+        options = list(ALLERGIES)
+        rng.shuffle(options)
+        for allergen in options:
+            p.allergy = allergen
+            if _treatable(p, d, age):
+                break
+        else:
+            p.allergy = None
+    if age >= 20 and rng.random() < 0.35:
+        coronary = d.profile == "coronary" or "I25.105" in p.comorbid
+        pool = [
+            s
+            for s in SURGERIES
+            if cons.fits(s, p.sex, age)
+            and (s != "PCI术" or coronary)
+            and not any(w in _words(d) for w in SURGERY_EXCLUDES.get(s, ()))
+        ]
+        if pool:
+            name = pick(rng, pool)
+            p.surgery = (name, when - timedelta(days=below(rng, 400, min(9000, 365 * (age - 16)))))
 
 
 @dataclass
@@ -133,7 +178,7 @@ class ChunkBuilder:
 
     def _doctors(self, dept: str) -> list[tuple[str, str]]:
         if dept not in self.doctors:
-            self.doctors[dept] = [person_name(self.rng, self.rng.choice("男女")) for _ in range(5)]
+            self.doctors[dept] = [person_name(self.rng, pick(self.rng, "男女")) for _ in range(5)]
         return self.doctors[dept]
 
     def _disease(self) -> Disease:
@@ -145,15 +190,15 @@ class ChunkBuilder:
     def visit(self) -> Visit:
         rng = self.rng
         d = self._disease()
-        sex, age = _demographics(rng, d)
+        sex, age = cons.draw(rng, d)
         patient = None
         if self.patients and rng.random() < REPEAT_VISIT_SHARE:
-            cand = rng.choice(self.patients[-60:])
-            when = cand.last_visit + timedelta(days=rng.randrange(7, 400))
-            if _compatible(cand, sex, age, when):
+            cand = pick(rng, self.patients[-60:])
+            when = cand.last_visit + timedelta(days=below(rng, 7, 400))
+            if cand.sex == sex and abs(cand.age_at(when) - age) <= 20 and _compatible(cand, d, when):
                 patient, adm = cand, when
         if patient is None:
-            adm = _DATE0 + timedelta(days=rng.randrange(_DAYS))
+            adm = _DATE0 + timedelta(days=below(rng, _DAYS))
             patient = make_patient(
                 rng,
                 patient_key(self.index * self.chunk_size + len(self.patients)),
@@ -162,20 +207,17 @@ class ChunkBuilder:
                 ref=adm,
                 newborn=d.code == "P59.902",
             )
-            patient.hospital = rng.choice(places.HOSPITALS)
+            patient.hospital = pick(rng, places.HOSPITALS)
+            _history(rng, patient, d, patient.age_at(adm), adm)
             self.patients.append(patient)
         age = patient.age_at(adm)
         if d.department == "急诊科":
             vt = "急诊"
         else:
             vt = "门诊" if rng.random() < OUTPATIENT_SHARE.get(d.department, 0.25) else "住院"
-        dis = adm + timedelta(days=rng.randrange(2, 26)) if vt == "住院" else None
-        comorbid: list[Disease] = []
-        if age >= 40:
-            k = rng.choices((0, 1, 2, 3), (3, 4, 2, 1))[0]
-            codes = [c for c in COMORBIDITIES if _BY_CODE[c].profile != d.profile]  # no CKD3 beside CKD5
-            comorbid = [_BY_CODE[c] for c in rng.sample(codes, k)]
-        hospital = patient.hospital if rng.random() < 0.85 else rng.choice(places.HOSPITALS)
+        dis = adm + timedelta(days=below(rng, 2, 26)) if vt == "住院" else None
+        comorbid = visit_comorbid(patient, d)
+        hospital = patient.hospital if rng.random() < 0.85 else pick(rng, places.HOSPITALS)
         patient.last_visit = dis or adm
         v = Visit(patient, d, comorbid, vt, d.department, hospital, adm, dis, self._doctors(d.department), age)
         return v
@@ -199,12 +241,9 @@ class ChunkBuilder:
             if j < n_exact:
                 copies.append((oi, copy_draft(base[oi]), "exact", 0.0, ""))
             else:
-                c, rate, ops = plant_near_duplicate(rng, base[oi])
-                if rng.random() < 0.4 and c.fields["visit_type"] != "急诊":  # a repeat visit with copy-forward text
-                    shift = timedelta(days=rng.randrange(7, 120))
-                    c.fields["admission_date"] = c.fields["admission_date"] + shift
-                    if c.fields["discharge_date"] is not None:
-                        c.fields["discharge_date"] = c.fields["discharge_date"] + shift
+                repeat = rng.random() < 0.4 and base[oi].fields["visit_type"] != "急诊"
+                shift = below(rng, 7, 120) if repeat else 0  # a repeat visit with copy-forward text
+                c, rate, ops = plant_near_duplicate(rng, base[oi], shift)
                 copies.append((oi, c, "near", rate, ops))
         order = list(range(n_base + len(copies)))
         rng.shuffle(order)
@@ -232,24 +271,25 @@ def render_draft(d: Draft, rid: str, gt: dict[str, Columns]) -> dict:
     """The record row; its identifier spans, medical terms and PII-free fields are appended to `gt` (columns)."""
     row = {"record_id": rid, **d.fields}
     pii, terms, free = gt["pii_spans"], gt["medical_terms"], gt["pii_free"]
+    p_out = [pii[k].append for k in ("record_id", "field", "start", "end", "entity_type", "text")]
+    t_out = [terms[k].append for k in ("record_id", "field", "start", "end", "kind", "term")]
     for name in TEXT_FIELDS:
         text, spans = render_spans(d.sections[name])
         row[name] = text if text else None
         has_pii = False
-        for s in spans:
-            kind, _, sub = s.tag.partition(":")
+        for start, end, tag, term in spans:
+            kind, _, sub = tag.partition(":")
             if kind == "P":
                 has_pii = True
-                cols, last, value = pii, "entity_type", sub
-                cols["text"].append(s.text)
+                out, value = p_out, sub
             else:
-                cols, last, value = terms, "kind", sub if kind == "M" else _kind_of(s.tag, s.text)
-                cols["term"].append(s.text)
-            cols["record_id"].append(rid)
-            cols["field"].append(name)
-            cols["start"].append(s.start)
-            cols["end"].append(s.end)
-            cols[last].append(value)
+                out, value = t_out, sub if kind == "M" else _kind_of(tag, term)
+            out[0](rid)
+            out[1](name)
+            out[2](start)
+            out[3](end)
+            out[4](value)
+            out[5](term)
         if text and not has_pii:
             free["record_id"].append(rid)
             free["field"].append(name)
@@ -275,6 +315,18 @@ def empty_columns() -> dict[str, Columns]:
 
 
 def build_chunk(seed: int, index: int, chunk_size: int, n: int, start_row: int) -> ChunkResult:
+    """The chunk's records and ground truth. The cyclic garbage collector is paused meanwhile: a chunk allocates a
+    few hundred thousand small objects and forms no reference cycles, so collecting would only cost time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_chunk(seed, index, chunk_size, n, start_row)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_chunk(seed: int, index: int, chunk_size: int, n: int, start_row: int) -> ChunkResult:
     b = ChunkBuilder(seed, index, chunk_size)
     drafts, pairs = b.drafts(n)
     gt = empty_columns()

@@ -8,8 +8,10 @@ on them and must not get an easy ride.
 from __future__ import annotations
 
 import random
-from datetime import date
+import re
+from datetime import date, timedelta
 
+from cmedins.synth.rand import pick
 from cmedins.synth.text import fullwidth_digits
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -108,7 +110,7 @@ _AREA_CODES = (
 
 
 def mobile(rng: random.Random) -> str:
-    return rng.choice(_MOBILE_PREFIX) + f"{rng.randrange(0, 100_000_000):08d}"
+    return pick(rng, _MOBILE_PREFIX) + f"{rng.randrange(0, 100_000_000):08d}"
 
 
 def mobile_surface(rng: random.Random, value: str) -> str:
@@ -128,11 +130,11 @@ def mobile_surface(rng: random.Random, value: str) -> str:
         fullwidth_digits(value),
         f"+86 {a} {b} {c}",
     )
-    return rng.choice(forms)
+    return pick(rng, forms)
 
 
 def landline(rng: random.Random) -> str:
-    code = rng.choice(_AREA_CODES)
+    code = pick(rng, _AREA_CODES)
     n = 8 if len(code) == 3 or rng.random() < 0.7 else 7
     local = str(rng.randrange(2, 9)) + "".join(str(rng.randrange(10)) for _ in range(n - 1))
     form = rng.randrange(6)
@@ -179,11 +181,22 @@ _DATE_VISIT = (
     "{y}-{m:02d}-{d:02d} {hh:02d}:{mi:02d}",
     "{y}年{m}月{d}日{h2}时{mi}分",
 )
+_DATE_WITH_YEAR = tuple(t for t in _DATE_VISIT if "{y" in t)
 
 
-def date_surface(rng: random.Random, d: date, *, birth: bool = False) -> str:
-    """A calendar date as doctors type it. Dates of birth get a few forms of their own."""
-    t = rng.choice(_DATE_BIRTH if birth else _DATE_VISIT)
+def date_surface(
+    rng: random.Random, d: date, *, birth: bool = False, need_year: bool = False, day_only: bool = False
+) -> str:
+    """A calendar date as doctors type it. Dates of birth get a few forms of their own; `need_year` keeps to the
+    forms that state the year (a date far from the visit cannot leave the reader to guess it), `day_only` to those
+    without a time of day."""
+    if birth:
+        forms = _DATE_BIRTH
+    else:
+        forms = _DATE_WITH_YEAR if need_year else _DATE_VISIT
+        if day_only:
+            forms = tuple(t for t in forms if "{h" not in t)
+    t = pick(rng, forms)
     extra = {}
     if "{h" in t:
         extra = {"hh": rng.randrange(24), "h2": rng.randrange(7, 23), "mi": rng.randrange(60)}
@@ -214,7 +227,7 @@ def insurance_no(rng: random.Random, id_value: str) -> str:
     if r == 0:
         return id_value  # many regions use the resident ID as the social-security card number
     if r == 1:
-        return f"{rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ')}{rng.randrange(10**10, 10**11)}"
+        return f"{pick(rng, 'ABCDEFGHJKLMNPQRSTUVWXYZ')}{rng.randrange(10**10, 10**11)}"
     if r == 2:
         return f"{rng.randrange(10**11, 10**12)}"
     return f"{id_value[:6]}{rng.randrange(10**9, 10**10)}"
@@ -222,7 +235,7 @@ def insurance_no(rng: random.Random, id_value: str) -> str:
 
 def bank_card(rng: random.Random) -> str:
     bins = ("622202", "622848", "621700", "623668", "622588", "621226", "625965")
-    body = rng.choice(bins) + "".join(str(rng.randrange(10)) for _ in range(rng.choice((10, 13))))
+    body = pick(rng, bins) + "".join(str(rng.randrange(10)) for _ in range(pick(rng, (10, 13))))
     if rng.random() < 0.5:
         return " ".join(body[i : i + 4] for i in range(0, len(body), 4))
     return body
@@ -230,36 +243,36 @@ def bank_card(rng: random.Random) -> str:
 
 def email(rng: random.Random, pinyin: str) -> str:
     domains = ("163.com", "126.com", "qq.com", "sina.com", "hotmail.com", "foxmail.com", "139.com")
-    user = pinyin + rng.choice(
+    user = pinyin + pick(rng,
         ("", str(rng.randrange(1960, 2010)), str(rng.randrange(100, 999)), "_" + "abc"[rng.randrange(3)])
     )
-    return f"{user}@{rng.choice(domains)}"
+    return f"{user}@{pick(rng, domains)}"
 
 
 def social_account(rng: random.Random) -> tuple[str, str]:
     """(label, value): WeChat ids and QQ numbers as family members leave them for follow-up."""
     if rng.random() < 0.5:
         chars = "abcdefghjkmnpqrstuvwxyz0123456789"
-        return rng.choice(("微信号", "微信", "VX")), "wxid_" + "".join(
-            rng.choice(chars) for _ in range(rng.randrange(8, 13))
+        return pick(rng, ("微信号", "微信", "VX")), "wxid_" + "".join(
+            pick(rng, chars) for _ in range(rng.randrange(8, 13))
         )
-    return rng.choice(("QQ", "QQ号")), str(rng.randrange(10**7, 4 * 10**9))
+    return pick(rng, ("QQ", "QQ号")), str(rng.randrange(10**7, 4 * 10**9))
 
 
 def license_plate(rng: random.Random) -> str:
     prov = "京沪粤浙苏川鄂鲁豫陕湘辽闽云皖冀赣"
     letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-    tail = "".join(rng.choice(letters + "0123456789") for _ in range(5))
-    sep = rng.choice(("", "·", " "))
-    return f"{rng.choice(prov)}{rng.choice(letters[:12])}{sep}{tail}"
+    tail = "".join(pick(rng, letters + "0123456789") for _ in range(5))
+    sep = pick(rng, ("", "·", " "))
+    return f"{pick(rng, prov)}{pick(rng, letters[:12])}{sep}{tail}"
 
 
 def passport(rng: random.Random) -> str:
-    return rng.choice("EG") + f"{rng.randrange(10**7, 10**8)}"
+    return pick(rng, "EG") + f"{rng.randrange(10**7, 10**8)}"
 
 
 def ip_address(rng: random.Random) -> str:
-    return f"{rng.choice((10, 172, 192))}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    return f"{pick(rng, (10, 172, 192))}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
 
 
 _PINYIN = (
@@ -297,4 +310,55 @@ _PINYIN = (
 
 
 def pinyin_handle(rng: random.Random) -> str:
-    return rng.choice(_PINYIN) + rng.choice(("", ".", "_")) + rng.choice(_PINYIN)
+    return pick(rng, _PINYIN) + pick(rng, ("", ".", "_")) + pick(rng, _PINYIN)
+
+
+_FIELD = re.compile(r"\{(\w+)(?::02d)?\}")
+_FIELD_RE = {"y": r"\d{4}", "yy": r"\d{2}", "m": r"\d{1,2}", "d": r"\d{1,2}", "hh": r"\d{2}", "h2": r"\d{1,2}",
+             "mi": r"\d{1,2}"}
+
+
+def _template_re(t: str) -> re.Pattern:
+    out, pos = [], 0
+    for m in _FIELD.finditer(t):
+        out.append(re.escape(t[pos : m.start()]))
+        name = m.group(1)
+        width = r"\d{2}" if m.group(0).endswith(":02d}") else _FIELD_RE[name]
+        out.append(f"(?P<{name}>{width})")
+        pos = m.end()
+    out.append(re.escape(t[pos:]))
+    return re.compile("".join(out))
+
+
+_VISIT_RES = tuple((t, _template_re(t)) for t in _DATE_VISIT)
+_HALFWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def shift_date_surface(surface: str, days: int, ref: date) -> str | None:
+    """The same written date moved by `days`, in the same form (None if the surface is no visit-date form).
+
+    A repeat visit copied from an earlier note moves all its dates together, so the copy's timeline still holds;
+    a form without a year takes the year that puts the date nearest `ref`.
+    """
+    plain = surface.translate(_HALFWIDTH)
+    wide = plain != surface
+    for t, rx in _VISIT_RES:
+        m = rx.fullmatch(plain)
+        if not m:
+            continue
+        g = m.groupdict()
+        try:
+            if g.get("y"):
+                d = date(int(g["y"]), int(g["m"]), int(g["d"]))
+            elif g.get("yy"):
+                d = date(2000 + int(g["yy"]), int(g["m"]), int(g["d"]))
+            else:
+                cands = [date(y, int(g["m"]), int(g["d"])) for y in (ref.year - 1, ref.year, ref.year + 1)]
+                d = min(cands, key=lambda x: abs((x - ref).days))
+        except ValueError:
+            continue
+        new = d + timedelta(days=days)
+        extra = {k: int(v) for k, v in g.items() if k in ("hh", "h2", "mi") and v is not None}
+        text = t.format(y=new.year, yy=new.year % 100, m=new.month, d=new.day, **extra)
+        return fullwidth_digits(text) if wide else text
+    return None

@@ -11,6 +11,7 @@ from datetime import date
 
 from cmedins.synth import identifiers as ids
 from cmedins.synth import vocab_people as people
+from cmedins.synth.rand import pick
 from cmedins.synth.text import Piece, fullwidth_digits
 
 
@@ -54,8 +55,8 @@ def staff_name(rng: random.Random, surname: str, given: str, clinic: bool = Fals
     if r < 0.4:
         return [pii(surname + given, "PERSON")]
     if r < 0.75:
-        return [pii(surname, "PERSON"), (rng.choice(titles), None)]
-    return [pii(surname + given, "PERSON"), (rng.choice(titles), None)]
+        return [pii(surname, "PERSON"), (pick(rng, titles), None)]
+    return [pii(surname + given, "PERSON"), (pick(rng, titles), None)]
 
 
 def phone_text(rng: random.Random, value: str) -> str:
@@ -64,8 +65,14 @@ def phone_text(rng: random.Random, value: str) -> str:
     return value
 
 
-def date_piece(rng: random.Random, d: date, birth: bool = False) -> Piece:
-    return pii(ids.date_surface(rng, d, birth=birth), "BIRTH_DATE" if birth else "DATE")
+def date_piece(
+    rng: random.Random, d: date, birth: bool = False, ref: date | None = None, day_only: bool = False
+) -> Piece:
+    """A date mention; one more than two months from `ref` (the visit) is written with its year, as notes do, and
+    `day_only` leaves out the time of day (a last menstrual period has none)."""
+    need_year = ref is not None and abs((ref - d).days) > 60
+    surface = ids.date_surface(rng, d, birth=birth, need_year=need_year, day_only=day_only)
+    return pii(surface, "BIRTH_DATE" if birth else "DATE")
 
 
 def age_pieces(age: int, rng: random.Random, days: int | None = None) -> list[Piece]:

@@ -9,25 +9,26 @@ from datetime import date, timedelta
 from cmedins.synth import identifiers as ids
 from cmedins.synth import vocab_people as people
 from cmedins.synth import vocab_places as places
+from cmedins.synth.rand import below, pick
 
 
 def person_name(rng: random.Random, sex: str, child: bool = False) -> tuple[str, str]:
     """(surname, given name); compound and rare surnames now and then, single-character given names often."""
     r = rng.random()
     if r < 0.05:
-        surname = rng.choice(people.COMPOUND_SURNAMES)
+        surname = pick(rng, people.COMPOUND_SURNAMES)
     elif r < 0.09:
-        surname = rng.choice(people.RARE_SURNAMES)
+        surname = pick(rng, people.RARE_SURNAMES)
     else:
-        surname = rng.choice(people.COMMON_SURNAMES)
+        surname = pick(rng, people.COMMON_SURNAMES)
     chars = people.MALE_CHARS if sex == "男" else people.FEMALE_CHARS
     r = rng.random()
     if not child and r < 0.1:
-        given = rng.choice(people.ERA_NAMES)
+        given = pick(rng, people.ERA_NAMES)
     elif r < 0.4:
-        given = rng.choice(chars)
+        given = pick(rng, chars)
     else:
-        given = rng.choice(chars) + rng.choice(chars)
+        given = pick(rng, chars) + pick(rng, chars)
     return surname, given
 
 
@@ -54,17 +55,17 @@ class Address:
 
 
 def make_address(rng: random.Random) -> Address:
-    prov, city, dist, code = rng.choice(places.DISTRICTS)
+    prov, city, dist, code = pick(rng, places.DISTRICTS)
     if dist.endswith("县") or rng.random() < 0.08:
         detail = (
-            f"{rng.choice(places.TOWNS)}{rng.choice(places.VILLAGES)}{rng.randrange(1, 12)}组{rng.randrange(1, 80)}号"
+            f"{pick(rng, places.TOWNS)}{pick(rng, places.VILLAGES)}{below(rng, 1, 12)}组{below(rng, 1, 80)}号"
         )
     else:
-        road = rng.choice(places.ROADS)
-        num = rng.randrange(1, 999)
-        est = rng.choice(places.ESTATES)
-        bld, unit, room = rng.randrange(1, 40), rng.randrange(1, 7), rng.randrange(1, 33) * 100 + rng.randrange(1, 6)
-        form = rng.randrange(5)
+        road = pick(rng, places.ROADS)
+        num = below(rng, 1, 999)
+        est = pick(rng, places.ESTATES)
+        bld, unit, room = below(rng, 1, 40), below(rng, 1, 7), below(rng, 1, 33) * 100 + below(rng, 1, 6)
+        form = below(rng, 5)
         if form == 0:
             detail = f"{road}{num}号{est}{bld}栋{unit}单元{room}室"
         elif form == 1:
@@ -79,9 +80,9 @@ def make_address(rng: random.Random) -> Address:
 
 
 def make_employer(rng: random.Random, addr: Address) -> str:
-    pat = rng.choice(places.EMPLOYER_PATTERNS)
+    pat = pick(rng, places.EMPLOYER_PATTERNS)
     city = addr.city.removesuffix("市")
-    return pat.format(city=city, district=addr.district, brand=rng.choice(places.BRANDS), n=rng.randrange(1, 40))
+    return pat.format(city=city, district=addr.district, brand=pick(rng, places.BRANDS), n=below(rng, 1, 40))
 
 
 @dataclass
@@ -105,6 +106,9 @@ class Patient:
     last_sections: dict = field(default_factory=dict)  # copy-forward material from the previous visit
     hospital: str = ""
     last_visit: date | None = None
+    comorbid: tuple[str, ...] = ()  # chronic conditions (ICD codes), the same at every visit
+    allergy: str | None = None  # the drug allergy the history states (a key of vocab_constraints.ALLERGIES)
+    surgery: tuple[str, date] | None = None  # a past operation and its day
 
     @property
     def name(self) -> str:
@@ -117,7 +121,7 @@ class Patient:
 def make_patient(
     rng: random.Random, patient_id: str, *, sex: str, age: int, ref: date, newborn: bool = False
 ) -> Patient:
-    birth = ref - timedelta(days=rng.randrange(2, 25) if newborn else age * 365 + rng.randrange(0, 365))
+    birth = ref - timedelta(days=below(rng, 2, 25) if newborn else age * 365 + below(rng, 0, 365))
     addr = make_address(rng)
     birthplace = addr if rng.random() < 0.6 else make_address(rng)
     surname, given = person_name(rng, sex, child=age < 14)
@@ -135,8 +139,8 @@ def make_patient(
         pool = ("其子", "其女", "儿子", "女儿", "孙子", "孙女", "儿媳", "女婿", "邻居") + (
             ("其夫", "丈夫") if sex == "女" else ("其妻", "妻子")
         )
-    for _ in range(rng.randrange(1, 4)):
-        relation = rng.choice(pool)
+    for _ in range(below(rng, 1, 4)):
+        relation = pick(rng, pool)
         rsex = "女" if relation in ("其女", "其妻", "妻子", "女儿", "母亲", "其母", "孙女", "姐姐", "儿媳") else "男"
         same = relation in ("其子", "其女", "儿子", "女儿", "其父", "父亲", "孙子", "孙女", "兄长", "姐姐", "侄子")
         rs, rg = person_name(rng, rsex)
@@ -153,7 +157,7 @@ def make_patient(
         address=addr,
         birthplace=birthplace,
         employer=make_employer(rng, addr) if employed else None,
-        job=rng.choice(places.JOBS) if employed else ("学生" if age < 23 else rng.choice(("退休", "农民", "无业"))),
+        job=pick(rng, places.JOBS) if employed else ("学生" if age < 23 else pick(rng, ("退休", "农民", "无业"))),
         mrn=ids.mrn(rng),
         insurance_no=ids.insurance_no(rng, idn),
         relatives=rel,

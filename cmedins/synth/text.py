@@ -59,29 +59,27 @@ class Section:
         return self.sep.join(s.text for s in self.sentences)
 
 
-@dataclass(frozen=True)
-class Span:
-    field: str
-    start: int
-    end: int
-    tag: str
-    text: str
+# A tagged piece's place in its section: (start, end, tag, text). A plain tuple, because rendering creates one per
+# tagged piece of every record and nothing else about it is needed.
+Span = tuple[int, int, str, str]
 
 
 def render_spans(section: Section) -> tuple[str, list[Span]]:
     """The section text and the span of every tagged piece in it (identifiers, medical terms, event words)."""
     out: list[str] = []
     spans: list[Span] = []
+    add, keep = out.append, spans.append
+    sep = section.sep
     pos = 0
     for i, sent in enumerate(section.sentences):
-        if i and section.sep:
-            out.append(section.sep)
-            pos += len(section.sep)
+        if i and sep:
+            add(sep)
+            pos += len(sep)
         for text, tag in sent.pieces:
             n = len(text)
-            if tag is not None and tag != "Ed" and n:
-                spans.append(Span(section.name, pos, pos + n, tag, text))
-            out.append(text)
+            if tag is not None and n and tag != "Ed":
+                keep((pos, pos + n, tag, text))
+            add(text)
             pos += n
     return "".join(out), spans
 

@@ -1,8 +1,10 @@
 # ruff: noqa: E501 - vocabulary tables; CJK characters count double width and rows read better unwrapped
 """Clinical profiles: the symptoms, signs, labs, exam findings and drugs that go together, written for this package.
 
-A disease points at one profile (diseases.py), so a record's complaint, history, examination, lab rows, exam text,
-diagnosis and medication orders are mutually consistent. Symptoms are `主体词|描述词,...|部位,...`; signs and
+A disease points at one profile (diseases.py) for its complaints, negatives, differentials, duration units and drugs.
+The examination signs, exam findings and labs of a record come from the disease's own table (`vocab_clinical`), not
+from the profile lists below, which only summarise the group: a finding shared by a whole profile points to no
+diagnosis. Symptoms are `主体词|描述词,...|部位,...`; signs and
 exam findings use the markup of `text.parse_markup` (`!`/`?` prefix or `{s!:…}`/`{s?:…}` per subject for status;
 modifiers belong to the subjects of their own clause, `{a*:…}` to the rest of the phrase).
 Lab entries are `item:H` / `item:L` (numeric, see vocab_labs.LABS) or `item:A` (qualitative abnormal).
@@ -285,7 +287,7 @@ PROFILES: dict[str, Profile] = {
         "咳嗽; 腹痛; 胸痛",
         "{a:双手近端指间关节}{s:肿胀}、{s:压痛}; {a:面颊部}可见{d:蝶形}{s:红斑}; {a:腰椎}活动{s:受限}; {s:4字试验}{d:阳性}",
         "类风湿因子:H; 抗环瓜氨酸肽抗体:H; 红细胞沉降率:H; C反应蛋白:H; 抗核抗体:A; 抗双链DNA抗体:A; 补体C3:L; HLA-B27:A",
-        "双手X线示{a:双手近端指间关节}{s:关节间隙变窄}; 骶髂关节CT示{a:双侧骶髂关节}{s:骨质侵蚀}; 关节超声示{a:双腕关节}{s:滑膜增生}",
+        "双手X线示{a:双手近端指间关节}{s:间隙变窄}; 骶髂关节CT示{a:双侧骶髂关节}{s:骨质侵蚀}; 关节超声示{a:双腕关节}{s:滑膜增生}",
         "甲氨蝶呤片; 来氟米特片; 硫酸羟氯喹片; 醋酸泼尼松片; 塞来昔布胶囊; 叶酸片; 注射用甲泼尼龙琥珀酸钠",
         "系统性红斑狼疮; 干燥综合征; 强直性脊柱炎",
         "月年",

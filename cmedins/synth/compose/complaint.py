@@ -7,67 +7,82 @@ same side and character), its duration and, in pregnancy, its gestational age.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
+from cmedins.synth import constraints as cons
 from cmedins.synth import identifiers as ids
 from cmedins.synth.compose.writer import Writer
 from cmedins.synth.mentions import age_pieces, date_piece, med, phone_text, pii
+from cmedins.synth.rand import below, pick
 from cmedins.synth.text import Piece
+from cmedins.synth.timeline import Timeline, make_timeline
+from cmedins.synth.vocab_constraints import GESTATION
 from cmedins.synth.vocab_drugs import DRUGS
 from cmedins.synth.vocab_phrases import CHRONIC
 
 
 class ComplaintMixin(Writer):
-    def _pregnancy_complaint(self, first: str) -> str:
+    def _timeline(self, weeks: int | None = None) -> Timeline:
+        v = self.v
+        chronic_ok = v.disease.profile in CHRONIC and "急性" not in v.disease.name
+        self.tl = make_timeline(
+            self.rng, v.admission, self.profile.units, chronic_ok=chronic_ok, age=v.age, age_days=self.age_days,
+            weeks=weeks,
+        )
+        self.cc_duration = self.tl.course.text
+        return self.tl
+
+    def _pregnancy_complaint(self, first: str, weeks_range: tuple[int, int]) -> str:
         """停经32周，阴道流液2小时: gestational age first, then the complaint that brought her in."""
         rng = self.rng
-        early = self.v.disease.code in ("O20.001", "O21.903") or self.v.disease.department == "妇科"
-        weeks = self.preg_weeks = f"{rng.randrange(6, 13) if early else rng.randrange(28, 41)}周"
-        second = rng.choice([s for s in self.sx if s != first and not s.startswith("停经|")])
+        tl = self._timeline(below(rng, weeks_range[0], weeks_range[1] + 1))
+        weeks = self.preg_weeks = f"{tl.weeks}周"
+        self.lmp = tl.lmp
+        second = pick(rng, [s for s in self.sx if s != first and not s.startswith("停经|")])
         self.cc_sx.append(second)
         p2, e2 = self.symptom(second, brief=True)
-        self.cc_duration = self.c(f"{rng.randrange(2, 13)}小时", f"{rng.randrange(1, 6)}天")
         pieces: list[Piece] = [("停经", "Es"), self.q(weeks + self.c("，", "余，")), *p2, self.q(self.cc_duration)]
         self.sent("chief_complaint", pieces, [("停经", [], [], "肯定"), e2])
         return "".join(p[0] for p in pieces)
 
     def chief_complaint(self) -> str:
-        sx = self.sx
-        first = self.rng.choice(sx)
+        """主诉: one or two complaints and the course from the visit's timeline (`咳嗽5天，加重2天`)."""
+        sx, rng = self.sx, self.rng
+        weeks_range = GESTATION.get(self.v.disease.code)
         amen = [s for s in sx if s.startswith("停经|")]
-        if amen and len(sx) > 1 and (self.v.disease.profile == "obstetric" or self.v.disease.code.startswith("O")):
-            first = amen[0]
+        if amen and weeks_range and len(sx) > 1:
+            self.cc_sx = [amen[0]]
+            return self._pregnancy_complaint(amen[0], weeks_range)
+        tl = self._timeline()
+        pool = [s for s in sx if not s.startswith("停经|")] or sx
+        first = pick(rng, pool)
         self.cc_sx = [first]
-        if first.startswith("停经|") and len(sx) > 1:
-            return self._pregnancy_complaint(first)
         p1, e1 = self.symptom(first, brief=True)
         pieces: list[Piece] = list(p1)
         evs = [e1]
-        if self.rng.random() < 0.45 and len(sx) > 1:
-            second = self.rng.choice([s for s in sx if s != first])
+        if rng.random() < 0.45 and len(pool) > 1:
+            second = pick(rng, [s for s in pool if s != first])
             self.cc_sx.append(second)
             p2, e2 = self.symptom(second, brief=True)
             pieces += [self.q(self.c("伴", "、", "，伴", "及")), *p2]
             evs.append(e2)
-        dur = self.cc_duration = self.duration()
-        r = self.rng.random()
-        if r < 0.2 or "升高" in first.split("|")[0]:
-            found = any(k in first for k in ("肿", "结节", "块", "增大", "升高"))
-            course = self.c("反复", "间断")
-            if found:
-                pieces = [self.q("发现"), *pieces]
-            elif not any(course in e[1] for e in evs):  # 反复胸痛: the course word describes each complaint
+        subject = first.split("|")[0]
+        found = subject.startswith("体检发现") or any(k in subject for k in ("肿", "结节", "块", "增大", "升高"))
+        long_course = tl.chronic or tl.course.days >= 30
+        if found and not first.startswith("体检发现"):
+            pieces = [self.q("发现"), *pieces]
+        elif not found and long_course and (tl.chronic or tl.change or rng.random() < 0.2):
+            course = self.c("反复", "间断")  # 反复胸痛: the course word describes each complaint
+            if not any(w in ("反复", "间断", "反复发作") for e in evs for w in e[1]):
                 pieces = [(course, "Ed"), *pieces]
                 for e in evs:
                     e[1].insert(0, course)
-        pieces.append(self.q(dur))
-        if self.rng.random() < 0.3:
-            change = self.c("加重", "再发", "复发", "加重")  # ，加重3天: said of the complaint as a whole
-            pieces += [self.q("，"), (change, "Ed"), self.q(f"{self.rng.randrange(1, 8)}天")]
+        pieces.append(self.q(tl.course.text))
+        if tl.change is not None:
+            change, span = tl.change  # ，加重3天: said of the complaint as a whole
+            pieces += [self.q("，"), (change, "Ed"), self.q(span.text)]
             for e in evs:
                 if change not in e[1]:
                     e[1].append(change)
-        if self.rng.random() < 0.3:
+        if rng.random() < 0.3:
             pieces.append(self.q("。"))
         self.sent("chief_complaint", pieces, evs)
         return "".join(p[0] for p in pieces)
@@ -118,48 +133,67 @@ class ComplaintMixin(Writer):
 
     def _illness_opening(self, sec: str, lead: list[Piece], sx: list[str]) -> tuple[list[Piece], list[str]]:
         """Gestational dating or the chronic course, when the story starts before this episode."""
-        rng, v = self.rng, self.v
-        if self.preg_weeks:
+        rng = self.rng
+        tl = self.tl
+        if self.preg_weeks and tl is not None and tl.lmp is not None:
             # 平素月经规律，末次月经2023-01-05，停经32周: gestational dating opens an obstetric history
-            lmp = self.lmp = v.admission - timedelta(days=7 * int(self.preg_weeks.rstrip("周")) + rng.randrange(0, 7))
+            weeks = tl.weeks or 0
+            notes = ["早孕反应不明显。", "自测尿妊娠试验阳性。"]
+            if weeks >= 7:
+                notes.append("停经40余天查尿HCG阳性。")
+            if weeks >= 14:
+                notes += ["孕期定期产检。", "未规律产检。"]
             self.sent(
                 sec,
                 [
                     *lead,
                     self.q(self.c("平素月经规律，", "既往月经规律，", "")),
                     self.q(self.c("末次月经", "LMP：", "LMP ")),
-                    date_piece(rng, lmp),
+                    date_piece(rng, tl.lmp, ref=tl.admission, day_only=True),
                     self.q(f"，停经{self.preg_weeks}，"),
-                    self.q(self.c("早孕反应不明显。", "孕期定期产检。", "停经40余天查尿HCG阳性。", "未规律产检。")),
+                    self.q(pick(rng, notes)),
                 ],
             )
             lead = []
             sx = sx[1:]
-        elif v.disease.profile in CHRONIC and "急性" not in v.disease.name and v.age >= 30 and rng.random() < 0.45:
+        elif tl is not None and tl.chronic:
             self.chronic_course(sec, lead)
-            lead = [self.q(self.c("", "此次", "本次"))]
+            lead = [self.q(self.c("此次", "本次", "此次"))]
         return lead, sx
 
     def _illness_onset(self, sec: str, lead: list[Piece], sx: list[str]) -> None:
-        """3天前受凉后出现咳嗽，伴发热。"""
-        rng = self.rng
+        """3天前受凉后出现咳嗽，伴发热。 In a chronic story: 此次3天前受凉后再次出现头晕，较前加重。"""
+        rng, tl = self.rng, self.tl
         p1, e1 = self.symptom(sx[0])
-        dur = self.cc_duration
-        onset = self.q(self.c(f"{dur}前", f"于{dur}前", f"约{dur}前", f"{dur}前"))
-        if self.child:
-            trig = self.q(self.c("无明显诱因", "受凉后", "", "进食不洁食物后", "夜间", "无诱因"))
+        episode = tl is not None and tl.chronic and tl.change is not None
+        when = tl.change[1].text if episode else self.cc_duration
+        onset = self.q(self.c(f"{when}前", f"于{when}前", f"约{when}前", f"{when}前"))
+        if p1[0] == ("体检发现", None):
+            pieces = [*lead, onset, *p1]
         else:
-            trig = self.q(
-                self.c("无明显诱因", "受凉后", "劳累后", "活动后", "情绪激动后", "饱餐后", "", "无诱因", "夜间")
-            )
-        verb = self.q(self.c("出现", "开始出现", "感", "自觉", "突发", "渐出现"))
-        pieces = [*lead, onset, trig, verb, *p1]
+            if self.age < 1:
+                trig = self.q(self.c("无明显诱因", "", "夜间", "无诱因"))  # a newborn eats nothing 不洁
+            elif self.child:
+                trig = self.q(self.c("无明显诱因", "受凉后", "", "进食不洁食物后", "夜间", "无诱因"))
+            else:
+                trig = self.q(
+                    self.c("无明显诱因", "受凉后", "劳累后", "活动后", "情绪激动后", "饱餐后", "", "无诱因", "夜间")
+                )
+            if episode:
+                verb = self.q(self.c("再次出现", "又出现", "出现"))
+            else:
+                verb = self.q(self.c("出现", "开始出现", "感", "自觉", "突发", "渐出现"))
+            if any(tag == "Ed" and (w in verb[0] or verb[0] in w) for w, tag in p1):
+                verb = self.q("出现")  # not 突发突发下腹痛
+            pieces = [*lead, onset, trig, verb, *p1]
         evs = [e1]
         if len(sx) > 1 and rng.random() < 0.7:
             p2, e2 = self.symptom(sx[1])
             joints = ("，伴", "，伴有", "，同时伴", *(() if p2[0][0].startswith("无") else ("，并",)))
             pieces += [self.q(self.c(*joints)), *p2]  # not 并无痛性…, which reads as a negation
             evs.append(e2)
+        if episode:
+            pieces.append(self.q(self.c("，较前加重", "，程度较前加重", "")))
         pieces.append(self.q("。"))
         self.sent(sec, pieces, evs)
 
@@ -183,15 +217,20 @@ class ComplaintMixin(Writer):
                     )
                 ],
             )
-        negs = rng.sample(self.profile.neg, k=min(len(self.profile.neg), rng.randrange(1, 4)))
+        mine = [x.split("|")[0] for x in self.sx]
+        pool = [n for n in cons.keep(self.profile.neg, self.sex, self.age) if not any(n in m or m in n for m in mine)]
+        negs = rng.sample(pool, k=min(len(pool), below(rng, 1, 4)))
         self.negatives(sec, negs)
 
     def _earlier_visit(self, sec: str) -> None:
-        """A visit to another hospital before this one, with its tests and treatment."""
-        rng, v = self.rng, self.v
-        if rng.random() < 0.5:
-            when = date_piece(rng, v.admission - timedelta(days=rng.randrange(3, 400)))
-            dname = rng.choice(self.drug_list)
+        """A visit to another hospital during this illness (this episode, in a chronic story), with its treatment."""
+        rng, tl = self.rng, self.tl
+        if rng.random() < 0.5 and tl is not None and self.drug_list:
+            span = tl.change[1].days if tl.chronic and tl.change else tl.days
+            if span < 2:
+                return
+            when = date_piece(rng, tl.before(below(rng, 1, int(span))), ref=tl.admission)
+            dname = pick(rng, self.drug_list)
             went = self.c("曾就诊于|，查", "于|就诊，行", "在|门诊就诊，完善", "至|就诊，查", "曾到|，完善").split("|")
             pieces = [
                 when,
@@ -206,28 +245,28 @@ class ComplaintMixin(Writer):
             self.sent(sec, pieces)
 
     def _worsening(self, sec: str, sx: list[str]) -> None:
-        """2天前上述症状加重，并出现…"""
-        rng = self.rng
-        if len(sx) > 2 and self.cc_days > 2 and rng.random() < 0.5:
+        """2天前上述症状加重，并出现… : the change the complaint states, on the same day."""
+        rng, tl = self.rng, self.tl
+        if tl is None or tl.change is None or tl.chronic:
+            return
+        change, span = tl.change
+        how = ("上述症状加重", "症状再发加重", "病情加重") if change == "加重" else ("上述症状再发", "症状再次发作")
+        pieces: list[Piece] = [self.q(f"{span.text}前"), self.q(pick(rng, how))]
+        evs = []
+        if len(sx) > 2 and rng.random() < 0.6:
             p3, e3 = self.symptom(sx[2])
-            self.sent(
-                sec,
-                [
-                    self.q(f"{rng.randrange(1, min(7, self.cc_days))}天前"),
-                    self.q(self.c("上述症状加重，并出现", "症状再发加重，伴", "病情加重，新出现")),
-                    *p3,
-                    self.q("。"),
-                ],
-                [e3],
-            )
+            pieces += [self.q(self.c("，并出现", "，伴", "，新出现")), *p3]
+            evs.append(e3)
+        pieces.append(self.q("。"))
+        self.sent(sec, pieces, evs)
 
     def _differential(self, sec: str) -> None:
         """A diagnosis considered but not confirmed (an uncertain event)."""
         rng, v = self.rng, self.v
-        ddx = [x for x in self.profile.ddx if "妊娠" not in x or (v.patient.sex == "女" and 16 < v.age < 50)]
+        ddx = [x for x in cons.keep(self.profile.ddx, self.sex, self.age) if x not in (v.disease.name, self.wording)]
         if ddx and rng.random() < 0.45:
-            dd = rng.choice(ddx)
-            form = rng.randrange(4)
+            dd = pick(rng, ddx)
+            form = below(rng, 4)
             if form == 0:
                 pieces = [self.q("门诊考虑"), (dd, "Es"), self.q("可能。")]
             elif form == 1:
@@ -243,7 +282,7 @@ class ComplaintMixin(Writer):
         rng, v = self.rng, self.v
         inpatient = v.visit_type != "门诊"
         if rng.random() < 0.35 and v.patient.relatives:
-            rel, rs, rg = rng.choice(v.patient.relatives)
+            rel, rs, rg = pick(rng, v.patient.relatives)
             pieces = [
                 self.q(self.c("今由", "由", "此次由")),
                 self.q(rel),
@@ -333,13 +372,13 @@ class ComplaintMixin(Writer):
     def chronic_course(self, sec: str, lead: list[Piece]) -> None:
         """The long view that opens chronic-disease histories: found years ago, diagnosed where, treated how."""
         rng, v = self.rng, self.v
-        years = rng.randrange(2, min(30, v.age - 20) + 1) if v.age >= 23 else 1
-        years = max(years, self.cc_days // 365 + 2)  # the long story starts before this episode
+        tl = self.tl
+        assert tl is not None
         prof = v.disease.profile
         if prof == "hypertension":
             found: list[Piece] = [
                 self.q(self.c("体检发现血压升高，最高达", "无明显诱因出现头晕，测血压")),
-                med(f"{rng.randrange(160, 210)}/{rng.randrange(95, 125)}mmHg", "vital"),
+                med(f"{below(rng, 160, 210)}/{below(rng, 95, 125)}mmHg", "vital"),
             ]
         elif prof == "diabetes":
             found = [
@@ -347,37 +386,45 @@ class ComplaintMixin(Writer):
                 med(f"空腹血糖 {rng.uniform(7.5, 16.0):.1f}mmol/L", "lab_value"),
             ]
         elif prof == "kidney":
-            found = [self.q("体检发现"), med(f"血肌酐 {rng.randrange(130, 600)}μmol/L", "lab_value")]
+            found = [self.q("体检发现"), med(f"血肌酐 {below(rng, 130, 600)}μmol/L", "lab_value")]
         else:
             subj = self.sx[0].split("|")[0]
             how = self.c("无明显诱因出现", "反复出现", "开始出现")
-            found = [("反复", "Ed"), self.q("出现")] if how == "反复出现" else [self.q(how)]
-            found.append((subj, "Es"))
+            if subj.startswith("体检发现"):
+                found = [self.q("体检发现"), (subj[4:], "Es")]
+            else:
+                found = [("反复", "Ed"), self.q("出现")] if how == "反复出现" else [self.q(how)]
+                found.append((subj, "Es"))
         where = self.hosp() if rng.random() < 0.6 else self.q(self.c("当地医院", "外院", "社区医院"))
         oral = [x for x in self.drug_list if DRUGS[x][1] in ("口服", "吸入", "外用", "滴眼", "鼻喷", "嚼服")]
-        dname = rng.choice(oral or list(self.drug_list))
         pieces = [
             *lead,
-            self.q(f"{years}年前"),
+            self.q(f"{tl.course.text}前"),
             *found,
             self.q("，"),
             self.q(self.c("于", "在", "就诊于")),
             where,
             self.q(self.c("诊断为“", "诊断“", "明确诊断为“")),
             self.q(v.disease.wordings[0]),
-            self.q(self.c("”，此后", "”，")),
-            self.q(self.c("规律", "间断", "长期") + ("服用" if DRUGS[dname][1] == "口服" else "使用")),
-            *self.drug_phrase(dname),
         ]
+        if oral or self.drug_list:
+            dname = pick(rng, oral or list(self.drug_list))
+            pieces += [
+                self.q(self.c("”，此后", "”，")),
+                self.q(self.c("规律", "间断", "长期") + ("服用" if DRUGS[dname][1] == "口服" else "使用")),
+                *self.drug_phrase(dname),
+            ]
+        else:
+            pieces.append(self.q("”，此后未规律治疗"))
         if prof == "hypertension":
             pieces += [
                 self.q("，血压控制在"),
-                med(f"{rng.randrange(125, 150)}/{rng.randrange(75, 95)}mmHg", "vital"),
+                med(f"{below(rng, 125, 150)}/{below(rng, 75, 95)}mmHg", "vital"),
                 self.q(self.c("左右。", "。")),
             ]
         else:
             pieces.append(
-                self.q(self.c("，病情控制尚可。", "，症状时有反复。", "，未规律复查。", "治疗，症状可缓解。"))
+                self.q(self.c("，病情控制尚可。", "，症状时有反复。", "，未规律复查。", "，症状可缓解。"))
             )
         if found[-1][1] == "Es":  # 5年前出现胸痛， is annotated alone: the quoted diagnosis after it is no finding
             cut = len(lead) + 2 + len(found)

@@ -13,6 +13,7 @@ from cmedins.synth.compose.history import HistoryMixin
 from cmedins.synth.compose.structured import StructuredMixin
 from cmedins.synth.compose.writer import Draft, copy_section
 from cmedins.synth.mentions import pii
+from cmedins.synth.rand import pick
 
 
 class Composer(StructuredMixin, ComplaintMixin, HistoryMixin, ExamMixin, DischargeMixin):
@@ -22,7 +23,7 @@ class Composer(StructuredMixin, ComplaintMixin, HistoryMixin, ExamMixin, Dischar
         """Outpatient notes often carry the 门诊号 / 病案号 in the history itself."""
         rng, v = self.rng, self.v
         if rng.random() < 0.12:
-            sec = rng.choice(("present_illness", "auxiliary_exam"))
+            sec = pick(rng, ("present_illness", "auxiliary_exam"))
             self.sent(
                 sec,
                 [
@@ -40,6 +41,8 @@ class Composer(StructuredMixin, ComplaintMixin, HistoryMixin, ExamMixin, Dischar
         diagnoses, meds, labs = self.build_structured()
         cc = self.chief_complaint()
         copy = v.patient.last_sections if v.patient.visits and rng.random() < 0.6 else {}
+        if copy.get("comorbid") != tuple(d.code for d in v.comorbid):
+            copy = {k: x for k, x in copy.items() if k != "past_history"}  # its 既往史 lists other conditions
         self.present_illness(cc)
         if "past_history" in copy:
             self.sections["past_history"] = copy_section(copy["past_history"])  # copy-forward from the last visit
@@ -76,4 +79,5 @@ class Composer(StructuredMixin, ComplaintMixin, HistoryMixin, ExamMixin, Dischar
             "medications": meds,
         }
         v.patient.last_sections = {k: self.sections[k] for k in ("past_history", "personal_history")}
+        v.patient.last_sections["comorbid"] = tuple(d.code for d in v.comorbid)
         return Draft(fields, self.sections, self.events)

@@ -7,11 +7,12 @@ follow-up phone, record numbers); it summarises the other sections, so it is wri
 from __future__ import annotations
 
 from cmedins.synth import identifiers as ids
+from cmedins.synth.compose.structured import lab_range
 from cmedins.synth.compose.writer import Writer
 from cmedins.synth.mentions import age_pieces, date_piece, med, pii, staff_name
 from cmedins.synth.patient import person_name
+from cmedins.synth.rand import below, pick
 from cmedins.synth.text import Piece
-from cmedins.synth.vocab_labs import LABS
 
 
 class DischargeMixin(Writer):
@@ -49,19 +50,27 @@ class DischargeMixin(Writer):
             )
         abnormal = [lab for lab in self.labs if lab["flag"] in ("H", "L")]
         if abnormal and rng.random() < 0.7:
-            lab = rng.choice(abnormal)
-            unit, lo, hi, dec = LABS.get(lab["item"], ("", 0.0, 1.0, 1))
-            better = (lo + hi) / 2 + (float(lab["value"]) - (lo + hi) / 2) * rng.uniform(0.2, 0.6) if unit else None
-            value = f"{better:.{dec}f}{unit}" if better is not None else "阴性"
+            lab = pick(rng, abnormal)
+            if lab["unit"]:
+                unit, lo, hi, dec = lab_range(lab["item"], v.patient.sex)
+                better = (lo + hi) / 2 + (float(lab["value"]) - (lo + hi) / 2) * rng.uniform(0.2, 0.6)
+                value = f"{better:.{dec}f}"
+                normal = lo <= float(value) <= hi
+                text = f"{lab['item']} {value}{unit}"
+            else:
+                normal, text = True, f"{lab['item']} 阴性"
+            tail = ("，已恢复正常。", "，较前好转。", "。") if normal else ("，较前好转。", "，较前下降。", "。")
+            if not normal and lab["flag"] == "L":
+                tail = ("，较前好转。", "，较前回升。", "。")
             self.sent(
                 sec,
                 [
-                    self.q(f"入院第{rng.randrange(2, max(3, min(8, (v.discharge - v.admission).days + 1)))}天复查"),
-                    med(f"{lab['item']} {value}", "lab_value"),
-                    self.q(self.c("，较前好转。", "，较前下降。", "，已恢复正常。", "。")),
+                    self.q(f"入院第{below(rng, 2, max(3, min(8, (v.discharge - v.admission).days + 1)))}天复查"),
+                    med(text, "lab_value"),
+                    self.q(pick(rng, tail)),
                 ],
             )
-        drugs = self.drugs[: rng.randrange(1, 4)] or []
+        drugs = self.drugs[: below(rng, 1, 4)] or []
         if drugs:
             pieces = [self.q(self.c("予", "给予", "治疗上予"))]
             for i, (name, dose, route, freq) in enumerate(drugs):
@@ -110,7 +119,7 @@ class DischargeMixin(Writer):
             pieces.append(self.q(self.c("定期复查血常规、肝肾功能；", "1月后门诊复查；", "监测血压、血糖；")))
             pieces.append(self.q(self.c("如有不适及时就诊。", "不适随诊。", "门诊随访。")))
             self.sent(sec, pieces)
-        doc = rng.choice(v.doctors)
+        doc = pick(rng, v.doctors)
         self.sent(
             sec,
             [
@@ -134,7 +143,7 @@ class DischargeMixin(Writer):
             )
         if rng.random() < 0.12:
             ns, ng = person_name(rng, "女")
-            form = rng.randrange(3)
+            form = below(rng, 3)
             if form == 0:
                 pieces = [self.q("责任护士："), pii(ns + ng, "PERSON"), self.q("。")]
             elif form == 1:
@@ -171,7 +180,7 @@ class DischargeMixin(Writer):
                 sec,
                 [
                     self.q("复诊可通过"),
-                    pii(f"https://fz.{self.c('jzyy', 'bhzx', 'ahyd')}.cn/p/{rng.randrange(10**5, 10**7)}", "URL"),
+                    pii(f"https://fz.{self.c('jzyy', 'bhzx', 'ahyd')}.cn/p/{below(rng, 10**5, 10**7)}", "URL"),
                     self.q("预约。"),
                 ],
             )

@@ -13,12 +13,18 @@ from datetime import date
 from functools import cache
 
 from cmedins.contracts import TEXT_FIELDS
+from cmedins.synth import constraints as cons
 from cmedins.synth import vocab_places as places
 from cmedins.synth.mentions import med, patient_name, pii
 from cmedins.synth.patient import Patient
+from cmedins.synth.rand import pick
 from cmedins.synth.text import Event, Finding, Piece, Section, Sentence, fullwidth_digits, parse_markup
+from cmedins.synth.timeline import Timeline
+from cmedins.synth.vocab_clinical import CLINICAL, COMORBID
+from cmedins.synth.vocab_constraints import LOW_DOSE_ELDERLY
 from cmedins.synth.vocab_diseases import Disease
 from cmedins.synth.vocab_drugs import DRUGS
+from cmedins.synth.vocab_overrides import COMORBID_DRUGS
 from cmedins.synth.vocab_overrides import DRUGS as DRUG_OVERRIDES
 from cmedins.synth.vocab_overrides import EXAMS as EXAM_OVERRIDES
 from cmedins.synth.vocab_overrides import SIGNS as SIGN_OVERRIDES
@@ -31,6 +37,11 @@ from cmedins.synth.vocab_profiles import PROFILES
 def _markup(m: str) -> tuple[tuple[Piece, ...], tuple[Finding, ...]]:
     pieces, findings = parse_markup(m)
     return tuple(pieces), tuple(findings)
+
+
+@cache
+def _hospitals(dept: str) -> tuple[str, ...]:
+    return tuple(h for h in places.OTHER_HOSPITALS if all(k not in h or d == dept for k, d in SPECIALTY.items()))
 
 
 def _before(desc: str) -> bool:
@@ -75,10 +86,23 @@ class Writer:
     def __init__(self, rng: random.Random, v: Visit) -> None:
         self.rng, self.v = rng, v
         self.profile = PROFILES[v.disease.profile]
-        self.sx = SYMPTOM_OVERRIDES.get(v.disease.code, self.profile.sx)
-        self.drug_list = DRUG_OVERRIDES.get(v.disease.code, self.profile.drugs)
-        self.signs = SIGN_OVERRIDES.get(v.disease.code, self.profile.signs)
-        self.exams = EXAM_OVERRIDES.get(v.disease.code, self.profile.exams)
+        sex, age = v.patient.sex, v.age
+        self.sex, self.age = sex, age
+        self.age_days = max(1, (v.admission - v.patient.birth).days)
+        code = v.disease.code
+        clin = CLINICAL[code]
+        sx = clin.sx or SYMPTOM_OVERRIDES.get(code, self.profile.sx)
+        self.sx = list(cons.keep(tuple(sx), sex, age) or sx)
+        self.dx_words = " ".join(w for d in (v.disease, *v.comorbid) for w in (d.name, *d.wordings))
+        self.drug_list = self.allowed(DRUG_OVERRIDES.get(code, self.profile.drugs)) or self.allowed(self.profile.drugs)
+        signs = clin.signs if clin.signs is not None else SIGN_OVERRIDES[code]
+        exams = clin.exams if clin.exams is not None else EXAM_OVERRIDES[code]
+        self.signs = cons.keep(tuple(signs), sex, age)
+        self.exams = cons.allowed_exams(tuple(exams), sex, age, v.patient.allergy)
+        self.comorbid_signs = [m for d in v.comorbid for m in cons.keep(COMORBID[d.code].signs or (), sex, age)]
+        self.comorbid_exams = [
+            m for d in v.comorbid for m in cons.allowed_exams(COMORBID[d.code].exams or (), sex, age, v.patient.allergy)
+        ]
         self.cc_sx: list[str] = []
         self.sections = {name: Section(name) for name in TEXT_FIELDS}
         self.events: list[Event] = []
@@ -86,16 +110,29 @@ class Writer:
         self.wording = self._wording(v.disease, primary=True)
         self.drugs: list[tuple[str, str, str, str]] = []
         self.labs: list[dict] = []
+        self.tl: Timeline | None = None
         self.cc_duration = ""
         self.preg_weeks = ""
-        self.cc_days = 0
         self.exam_signs: list[str] = []
         self.picked: dict[str, tuple[str | None, str | None]] = {}
         self.lmp: date | None = None
         self.child = v.age < 14
 
+    def allowed(self, drugs: tuple[str, ...]) -> tuple[str, ...]:
+        """The drugs of a list this patient may get: sex, age, the stated allergy, the record's diagnoses."""
+        return cons.allowed_drugs(tuple(drugs), self.sex, self.age, self.v.patient.allergy, self.dx_words)
+
+    def dose(self, name: str) -> str:
+        """One of the drug's doses; the lowest for the elderly where the usual dose is too much for them."""
+        doses = DRUGS[name][0]
+        return doses[0] if self.age >= 65 and name in LOW_DOSE_ELDERLY else pick(self.rng, doses)
+
+    def comorbid_drugs(self, d: Disease) -> tuple[str, ...]:
+        return self.allowed(COMORBID_DRUGS.get(d.code, PROFILES[d.profile].drugs))
+
     def c(self, *opts: str) -> str:
-        return self.rng.choice(opts)
+        """One of the phrasings (the most frequent draw of the generator: one C call, not `random.choice`)."""
+        return opts[int(self.rng.random() * len(opts))]
 
     def q(self, text: str) -> Piece:
         """Plain prose with this author's quirks."""
@@ -116,8 +153,8 @@ class Writer:
         return s
 
     def _wording(self, d: Disease, primary: bool = False) -> str:
-        words = [w for w in d.wordings if "绝经" not in w or self.v.patient.sex == "女"] or list(d.wordings)
-        w = self.rng.choice(words)
+        words = list(cons.keep(d.wordings, self.sex, self.age) or d.wordings)
+        w = pick(self.rng, words)
         r = self.rng.random()
         if primary and r < 0.12 and d.profile in ("copd", "asthma"):
             w += self.c("（急性发作期）", "急性加重", "(活动期)")
@@ -128,13 +165,15 @@ class Writer:
     def symptom(self, sx: str, status: str = "肯定", brief: bool = False) -> tuple[list[Piece], tuple]:
         """A symptom phrase (anatomy, descriptor, subject in a natural order) and its event tuple."""
         subj, d_raw, a_raw = sx.split("|")
-        descs = [x for x in d_raw.split(",") if x]
+        if subj.startswith("体检发现"):  # a finding, not a complaint: 体检发现PSA升高, without descriptors
+            return [self.q("体检发现"), (subj[4:], "Es")], (subj[4:], [], [], status)
+        descs = [x for x in d_raw.split(",") if x and (self.tl is None or self.tl.allows(x))]
         anats = [x for x in a_raw.split(",") if x]
         if sx in self.picked:  # the same symptom keeps its side and character from 主诉 to 现病史
             d, a = self.picked[sx]
         else:
-            d = self.rng.choice(descs) if descs and self.rng.random() < 0.7 else None
-            a = self.rng.choice(anats) if anats and self.rng.random() < 0.85 else None
+            d = pick(self.rng, descs) if descs and self.rng.random() < 0.7 else None
+            a = pick(self.rng, anats) if anats and self.rng.random() < 0.85 else None
             self.picked[sx] = (d, a)
         if d and set(d) & set(subj):
             d = None  # 低热 + 发热 reads as a stutter
@@ -185,32 +224,17 @@ class Writer:
         evs = [(f.subject, f.descriptors, f.anatomy, f.status) for f in findings]  # one event per finding
         self.sent(section, [*prefix, *pieces, self.q(end)], evs)
 
-    def duration(self) -> str:
-        unit = self.rng.choice(self.profile.units)
-        n = {
-            "天": self.rng.randrange(1, 15),
-            "周": self.rng.randrange(1, 8),
-            "月": self.rng.randrange(1, 12),
-            "年": self.rng.randrange(1, 20),
-        }[unit]
-        self.cc_days = n * {"天": 1, "周": 7, "月": 30, "年": 365}[unit]
-        if self.rng.random() < 0.15 and unit != "天":
-            return f"{n}{unit}余" if unit != "周" else f"{n}周余"
-        return f"{n}{'个月' if unit == '月' and self.rng.random() < 0.6 else unit}"
-
     def name_of_patient(self) -> list[Piece]:
         p = self.v.patient
         return patient_name(self.rng, p.surname, p.given, p.sex, self.v.age)
 
     def hosp(self) -> Piece:
         """Another hospital the patient went to; specialty hospitals only for their own specialty."""
-        dept = self.v.department
-        pool = [h for h in places.OTHER_HOSPITALS if all(k not in h or d == dept for k, d in SPECIALTY.items())]
-        return pii(self.rng.choice(pool), "HOSPITAL")
+        return pii(pick(self.rng, _hospitals(self.v.department)), "HOSPITAL")
 
     def drug_phrase(self, name: str, full: bool = True) -> list[Piece]:
         doses, route, freqs = DRUGS[name]
-        dose, freq = self.rng.choice(doses), self.rng.choice(freqs)
+        dose, freq = self.dose(name), pick(self.rng, freqs)
         out: list[Piece] = [med(name, "drug")]
         if full:
             out += [
