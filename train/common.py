@@ -114,6 +114,16 @@ def subsample(ds, limit: int | None, seed: int):
     return ds.shuffle(seed=seed).select(range(limit))
 
 
+
+def load_rows(dataset: str, recipe: Any, prepare: Any) -> tuple[Any, Any]:
+    """The train and eval rows of the recipe's config: loaded, split, passed through `prepare(ds, which)` (the
+    trainer's own column selection) and capped at max_train_rows / max_eval_rows with the recipe's seed."""
+    seed = recipe.args.get("seed", 42)
+    dd = load_published(dataset, recipe.run["dataset_config"], recipe.run["dataset_revision"])
+    train_rows, eval_rows = pick_splits(dd, recipe.run, seed)
+    return (subsample(prepare(train_rows, "train"), recipe.run["max_train_rows"], seed),
+            subsample(prepare(eval_rows, "eval"), recipe.run["max_eval_rows"], seed))
+
 def require_columns(ds, columns: list[str], what: str) -> None:
     missing = [c for c in columns if c not in ds.column_names]
     if missing:

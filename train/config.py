@@ -111,9 +111,8 @@ class Recipe:
     args: dict[str, Any] = field(default_factory=dict)
 
 
-def load_recipe(path: str | Path, stage: str) -> Recipe:
-    """Read and map a recipe for `stage` ('sft' or 'dpo'); every problem is a UsageError naming the key."""
-    path = Path(path)
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """A YAML file whose top level is a mapping (training recipes, the evaluation config); one-line UsageErrors."""
     if not path.is_file():
         raise UsageError(f"config file not found: {path}")
     try:
@@ -122,6 +121,13 @@ def load_recipe(path: str | Path, stage: str) -> Recipe:
         raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(raw, dict):
         raise UsageError(f"{path}: expected a mapping of keys to values at the top level")
+    return raw
+
+
+def load_recipe(path: str | Path, stage: str) -> Recipe:
+    """Read and map a recipe for `stage` ('sft' or 'dpo'); every problem is a UsageError naming the key."""
+    path = Path(path)
+    raw = read_yaml_mapping(path)
     table = SFT_KEYS if stage == "sft" else DPO_KEYS
     recipe = Recipe(
         path=path,

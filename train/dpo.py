@@ -21,16 +21,14 @@ from train.common import (
     common_parser,
     fmt,
     load_base_model,
-    load_published,
+    load_rows,
     load_tokenizer,
     loss_summary,
-    pick_splits,
     report_peak_memory,
     require_columns,
     run_cli,
     say,
     setup_device,
-    subsample,
     write_metrics,
 )
 from train.config import UsageError, load_recipe
@@ -76,11 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     recipe.run["model"] = recipe.run["model"] or adapter_base(adapter)
     if not recipe.run["model"]:
         raise UsageError("no base model: pass --model or set `model` in the recipe")
-    seed = recipe.args.get("seed", 42)
-    dd = load_published(args.dataset, recipe.run["dataset_config"], recipe.run["dataset_revision"])
-    train_rows, eval_rows = pick_splits(dd, recipe.run, seed)
-    train_rows = subsample(prepare(train_rows, "train"), recipe.run["max_train_rows"], seed)
-    eval_rows = subsample(prepare(eval_rows, "eval"), recipe.run["max_eval_rows"], seed)
+    train_rows, eval_rows = load_rows(args.dataset, recipe, prepare)
     say(f"dpo: {len(train_rows)} train / {len(eval_rows)} eval preference pairs from {args.dataset}")
 
     on_gpu = setup_device(recipe)  # after the data: bad input fails before torch is imported

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from train.config import UsageError
+from train.config import UsageError, read_yaml_mapping
 
 FORMATS = ("auto", "huatuo26m", "cmtmedqa", "messages", "alpaca", "sharegpt", "firefly", "chatmed")
 ROWS = ("dialogues", "safety", "all")  # CMtMedQA-test: 1000 dialogues, then 144 safety rows {instruct, output}
@@ -139,14 +137,7 @@ def _choice(value: str, allowed: tuple[str, ...], where: str) -> None:
 
 def load_config(path: str | Path) -> EvalConfig:
     path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"config file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(raw, dict):
-        raise UsageError(f"{path}: expected a mapping at the top level")
+    raw = read_yaml_mapping(path)
     known = {"test_sets", "safety_items", "data_root", "cache_dir", "out_dir", "generation", "judge", "report"}
     for key in raw:
         if key not in known:
