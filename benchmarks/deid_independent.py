@@ -7,7 +7,8 @@
    recall (an identifier counts as found only when every non-space character of it lies inside some replaced span
    of any type: a partial hit leaks the rest), and on the identifier-free snippets the share of snippets altered and
    of characters replaced (over-redaction).
-2. Real public clinical text (CMeEE, CBLUE): the share of texts in which a span is taken for a PERSON. These texts
+2. Real public clinical text (REAL_SOURCES: CMeEE, cEHRNER, CHIP-CDEE, CMeIE, Huatuo-26M): the share of texts in
+   which a span is taken for a PERSON. These texts
    name almost no one, so nearly every such span is a false positive (terms like GnRH, 多普勒, eponyms).
 Detectors: `rules` (the rule detectors only), `model` (the NER model only), `both` (what the build runs). Prints
 no raw text except the span types.
@@ -72,19 +73,44 @@ def score_handwritten(cfg: DeidConfig, path: Path | None = None) -> dict:
             "replaced_chars": replaced_chars, "seconds": seconds, "snippets": len(notes)}
 
 
-def _realdata_texts(root: Path, limit: int) -> list[str]:
-    texts: list[str] = []
-    for path in sorted((root / "CBLUE_CMeEE").glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        texts += [d["text"] for d in data if isinstance(d, dict) and d.get("text")]
-    return texts[:limit]
+def _json_texts(path: Path, key: str = "text") -> list[str]:
+    """`key` of each object of a JSON array file, or of each line of a JSON-lines file."""
+    raw = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        data = [json.loads(line) for line in raw.splitlines() if line.strip()]
+    return [d[key] for d in data if isinstance(d, dict) and isinstance(d.get(key), str) and d[key]]
 
 
-def person_false_positives(cfg: DeidConfig, root: Path, limit: int) -> tuple[int, int]:
-    texts = _realdata_texts(root, limit)
-    results = deidentify_texts(texts, cfg)
-    flagged = sum(1 for r in results if any(e.entity_type == "PERSON" for e in r.entities))
-    return flagged, len(texts)
+def _huatuo_texts(path: Path) -> list[str]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [t for d in data for t in (d.get("instruction") or []) + (d.get("output") or []) if isinstance(t, str)]
+
+
+# Real public Chinese clinical text (../shared/realdata): case texts (CMeEE, CMeIE), EMR discharge notes (cEHRNER),
+# EMR sentences (CHIP-CDEE) and online consultations (Huatuo-26M test). They name almost no one.
+REAL_SOURCES = {
+    "CMeEE": lambda root: [t for p in sorted((root / "CBLUE_CMeEE").glob("CMeEE_*.json")) for t in _json_texts(p)],
+    "cEHRNER": lambda root: [t for p in sorted((root / "ChineseBLUE_cEHRNER").glob("*.json")) for t in _json_texts(p)],
+    "CHIP-CDEE": lambda root: [t for p in sorted((root / "CHIP-CDEE").glob("CHIP-CDEE_*.json"))
+                               for t in _json_texts(p)],
+    "CMeIE": lambda root: [t for p in sorted((root / "CBLUE_CMeIE").glob("CMeIE_*.json")) for t in _json_texts(p)],
+    "Huatuo26M": lambda root: _huatuo_texts(root / "huatuo26M_test_zhongjing" / "huatuo26M_test.json"),
+}
+
+
+def person_false_positives(cfg: DeidConfig, root: Path, limit: int) -> dict[str, tuple[int, int]]:
+    """Per real source: (texts with a span taken for a PERSON, texts scanned), at most `limit` texts each."""
+    out = {}
+    for name, load in REAL_SOURCES.items():
+        try:
+            texts = load(root)[:limit]
+        except (OSError, ValueError):
+            continue
+        results = deidentify_texts(texts, cfg)
+        out[name] = (sum(1 for r in results if any(e.entity_type == "PERSON" for e in r.entities)), len(texts))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,9 +142,11 @@ def main(argv: list[str] | None = None) -> int:
               f"(target <= 0.02), characters replaced there {r['replaced_chars']}/{r['free_chars']} = "
               f"{r['replaced_chars'] / max(1, r['free_chars']):.4f}; {r['seconds']:.2f} s")
         if a.realdata.exists():
-            flagged, n = person_false_positives(cfg, a.realdata, a.limit)
-            print(f"{d}: real CMeEE texts with a span taken for a person: {flagged}/{n} = {flagged / max(1, n):.4f} "
-                  "(target <= 0.005)")
+            per = person_false_positives(cfg, a.realdata, a.limit)
+            flagged, n = sum(f for f, _ in per.values()), sum(k for _, k in per.values())
+            parts = ", ".join(f"{k} {f}/{m}" for k, (f, m) in per.items())
+            print(f"{d}: real clinical texts with a span taken for a person: {flagged}/{n} = "
+                  f"{flagged / max(1, n):.4f} (target <= 0.005; {parts})")
     return 0
 
 

@@ -397,9 +397,23 @@ def test_every_span_names_its_rule() -> None:
 def test_rule_name_reaches_the_entities() -> None:
     """api.py keeps the part of `source` before any colon: a name's entity carries its rule (a name with a given
     name is propagated through its group and then carries `record`, so these have none)."""
-    res = deidentify_texts(["张先生于今晨突发胸痛。", "李某某，女，33岁，孕2产1。"], DeidConfig())
+    res = deidentify_texts(["张先生于今晨突发胸痛。", "李某某，女，33岁，孕2产1。"],
+                           DeidConfig(keep_masked_names=False))
     assert [[e.source for e in r.entities if e.entity_type == "PERSON"] for r in res] == \
         [["surname_title"], ["surname_mou"]]
+
+
+def test_masked_names_stay_unless_rare_or_the_patients_own() -> None:
+    """A masked name with a common surname is already de-identified (kept by default); a rare or compound surname
+    is not, nor is the record's own patient's masked name; keep_masked_names=False removes every one."""
+    from cmedins.deid import GroupInfo, RecordValues
+
+    texts = ["患者李某某，女，33岁。", "家属张XX陪护。", "同事訾某陪同。", "由欧阳某某送来。", "患者王某诉头痛。"]
+    res = deidentify_texts(texts, DeidConfig(), group_info={4: GroupInfo(values=RecordValues(name="王建国"))})
+    assert [r.text for r in res] == ["患者李某某，女，33岁。", "家属张XX陪护。", "同事[姓名]陪同。", "由[姓名]送来。",
+                                     "患者[姓名]诉头痛。"]
+    off = deidentify_texts(texts[:2], DeidConfig(keep_masked_names=False))
+    assert [r.text for r in off] == ["患者[姓名]，女，33岁。", "家属[姓名]陪护。"]
 
 
 def test_name_lists_are_documented_data() -> None:

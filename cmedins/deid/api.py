@@ -16,6 +16,7 @@ from multiprocessing import get_context
 from cmedins.deid.anonymize import Replacement, apply, replacement_for
 from cmedins.deid.config import DeidConfig
 from cmedins.deid.detect import candidate_spans, propagation_terms
+from cmedins.deid.detect_names import is_masked_name
 from cmedins.deid.detect_ner import ner_person_spans
 from cmedins.deid.record_aware import RecordValues, find_terms, search_terms
 from cmedins.deid.spans import Span, resolve
@@ -112,8 +113,10 @@ def _serial(texts: list[str], cfg: DeidConfig, keys: list, info: dict, secret: b
         group_views = [views[i] for i in idx]
         group_texts = [v.text for v in group_views]
         folded = [fold(t) for t in group_texts]
-        raw = [(candidate_spans(t, cfg.redact_institutions, terms, f) if cfg.rules else []) + model[i] if t else []
-               for i, t, f in zip(idx, group_texts, folded, strict=True)]
+        raw = [(candidate_spans(t, cfg.redact_institutions, terms, f) + v.padded_names() if cfg.rules else [])
+               + model[i] if t else [] for i, t, f, v in zip(idx, group_texts, folded, group_views, strict=True)]
+        if cfg.keep_masked_names:
+            raw = [[s for s in r if not is_masked_name(s, t)] for r, t in zip(raw, group_texts, strict=True)]
         spans = [resolve(r, cfg.threshold) for r in raw]
         extra = propagation_terms(group_texts, spans)
         if extra:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-DEID_CODE_VERSION = "deid-1.3"
+DEID_CODE_VERSION = "deid-1.4"
 DATE_MODES = ("year", "shift", "year_month")
 SAFE_HARBOR_DATE_MODES = ("year", "shift")  # shift: no real date survives, only intervals
 
@@ -34,6 +34,10 @@ class DeidConfig:
         still takes drug brands and cut words for names in 4.4% of texts, and it costs ~65k chars/s per core.
     ner_model: folder of another NER model with the same files (a hospital's own); None: the packaged LAC.
     rules: run the rule detectors (turn off only to measure the model alone, as benchmarks/deid_independent.py does).
+    keep_masked_names: leave names that are already masked (张某, 李某某, 王XX, 赵**) as they are when the surname is
+        one of the 100 commonest (most of the population): a masked name is the standard Chinese way of writing a
+        de-identified name, and such a surname identifies no one. A rare or compound surname (訾某, 万俟某某) is
+        still removed, and so is the record's own patient's masked name. Off: every masked surname goes ([姓名]).
     """
 
     mode: str = "placeholder"
@@ -46,6 +50,7 @@ class DeidConfig:
     ner: bool = False
     ner_model: str | None = None
     rules: bool = True
+    keep_masked_names: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in ("placeholder", "pseudonym"):

@@ -56,13 +56,14 @@ def candidate_spans(text: str, redact_institutions: bool = True, terms: list | N
 
 
 
-def propagation_terms(texts: list[str], spans: list[list[Span]]) -> list[tuple[str, object]]:
+def propagation_terms(texts: list[str], spans: list[list[Span]]) -> list[tuple[str, object, str]]:
     """Names and places found anywhere in a group become search terms for the whole group.
 
     A name detected once with a label (患者张三) is then also removed where it stands bare (张三诉头痛), in this
-    text and in the record's other sections.
+    text and in the record's other sections. Each term keeps the source of its first detection (`ner`, a rule's
+    name), so counts by source stay true.
     """
-    found: dict[tuple[str, str], None] = {}
+    found: dict[tuple[str, str], str] = {}
     for text, ss in zip(texts, spans, strict=True):
         for s in ss:
             if s.entity_type not in PROPAGATED:
@@ -74,5 +75,5 @@ def propagation_terms(texts: list[str], spans: list[list[Span]]) -> list[tuple[s
                         value = value[: -len(tail)]
                         break
             if len(value) >= (2 if s.entity_type == "PERSON" else 4) and "某" not in value:
-                found.setdefault((s.entity_type, value), None)
-    return [(etype, value) for etype, value in found]
+                found.setdefault((s.entity_type, value), s.source)
+    return [(etype, value, source) for (etype, value), source in found.items()]

@@ -680,6 +680,10 @@ def label_weak(scan: _Scan) -> Iterator[Hit]:
                 yield cs, cs + 1 + wn, 0.8  # 配偶于瑗馥体健
 
 
+# labels that also open a speaker's line in a chat or a dialogue transcript (医生：…, 患者：…, 家属：…)
+_SPEAKER = re.compile(r"医生|医师|大夫|患者|病人|家属|护士|用户|客服|咨询者|患儿家长|[父母]亲|儿子|女儿")
+
+
 def label_surname(scan: _Scan) -> Iterator[Hit]:
     """A surname-first name after a label: 患者张建国，男…, 其母王秀英患…, 医师签名：赵敏, 上级医师 顾家龙.
 
@@ -698,6 +702,9 @@ def label_surname(scan: _Scan) -> Iterator[Hit]:
         kin = label in _KIN
         closed = end == len(text) or text[end] in _DELIMS  # 上级医师 万才群  住院医师 / 患者秦芬璧，
         role = label in _ROLES
+        if slot.is_strong and not closed and _SPEAKER.fullmatch(label) and not _DEMOGRAPHIC.match(text, end) \
+                and not _reads_as_name(text, cs, end, lenient=True):
+            continue  # 医生：支原体感染…: a chat speaker's line, not a name field
         if slot.is_strong or slot.n_sur == 2 or gap or kin or role or (closed and slot.marked) or \
                 _DEMOGRAPHIC.match(text, end) or _reads_as_name(text, cs, end, lenient=slot.marked or closed):
             yield cs, end, 0.88 if slot.is_strong else 0.8
@@ -733,6 +740,42 @@ def en_title(scan: _Scan) -> Iterator[Hit]:
         return
     for m in _EN_NAME.finditer(text):
         yield m.start("cand"), m.end("cand"), 0.85
+
+
+# one Hanyu Pinyin syllable (initial + final), as written in passports and English-language records
+_PINYIN_SYLLABLE = (r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?(?:iang|iong|uang|ang|eng|ing|ong|uai|ian|iao|uan|van|"
+                    r"ai|ei|ao|ou|an|en|in|un|vn|ia|ie|iu|ua|uo|ui|ue|ve|er|a|o|e|i|u|v)")
+_PINYIN_GIVEN = re.compile(rf"(?:{_PINYIN_SYLLABLE}){{1,2}}")
+
+
+@cache
+def _romanised() -> re.Pattern[str]:
+    """Two capitalised words, the first possibly a common English given name (data/name_romanised.txt)."""
+    given = "|".join(_LX.english_given_names)
+    return re.compile(rf"(?<![A-Za-z])(?:(?P<en>{given})|(?P<a>[A-Z][a-z]{{0,6}}))(?:[ \u00a0]|-)"
+                      r"(?P<b>[A-Z][a-z]{1,11})(?![A-Za-z])")
+
+
+def _pinyin_given(word: str) -> bool:
+    return _PINYIN_GIVEN.fullmatch(word.lower()) is not None
+
+
+def romanised_name(scan: _Scan) -> Iterator[Hit]:
+    """A Chinese name in pinyin, either order (Wang Lixin, Li Yan, Lixin Wang), or a common English given name and a
+    surname (Sarah Liu, David Miller): how staff, foreign patients and English-language records write names.
+
+    Both words capitalised; in pinyin, one of the surnames of data/name_romanised.txt and a given name of one or
+    two syllables, so English words that happen to be pinyin (China, Dining) still need a listed surname next to
+    them."""
+    text = scan.text
+    if not any("A" <= c <= "Z" for c in text):
+        return
+    surnames = _LX.pinyin_surnames
+    for m in _romanised().finditer(text):
+        a, b = m.group("a"), m.group("b")
+        if m.group("en") is not None or (a in surnames and _pinyin_given(b)) or \
+                (b in surnames and a is not None and len(a) >= 2 and _pinyin_given(a)):
+            yield m.start(), m.end(), 0.8
 
 
 def colon_nr(scan: _Scan) -> Iterator[Hit]:
@@ -810,11 +853,16 @@ _AUTHOR = re.compile(r"(?:由|经由)(?=\S{2,4}?(?:于|在|录入|记录|书写|
 _BED_NAME = re.compile(r"(?<![0-9A-Za-z])(?:[A-Z]|\+)?\d{1,3}(?:号)?床\s*")
 
 
-def _surname_name(text: str, i: int, closed_by: frozenset[str], allow_space: bool = False) -> int:
+def _surname_name(text: str, i: int, closed_by: frozenset[str], allow_space: bool = False,
+                  words_ok: bool = False) -> int:
     """End of a surname-first name of 2-4 characters at text[i] (one space inside allowed: 宁 书), closed by one
-    of `closed_by`; 0 when there is none, or it is a protected medical word or a common dictionary word."""
+    of `closed_by`; 0 when there is none, or it is a protected medical word or a common dictionary word.
+
+    words_ok: the slot says a person stands there (a role field, 复核人：), so a weak surname may start the name and
+    an ordinary noun, adjective or place may be the name (原野, 黎明, 蓝天, 江南); still no verb, adverb or
+    function word (同意, 何必), no protected medical word and no word that names the role instead (本人, 家属)."""
     n_sur = _surname_len(text, i)
-    if not n_sur or (n_sur == 1 and text[i] in _LX.weak_surnames):
+    if not n_sur or (n_sur == 1 and text[i] in _LX.weak_surnames and not words_ok):
         return 0
     gap = 1 if allow_space and text[i + n_sur:i + n_sur + 1] in (" ", "\u3000") else 0
     longest = _given(text, i + n_sur + gap, 3 if n_sur == 2 else 2, strict=False)
@@ -827,9 +875,17 @@ def _surname_name(text: str, i: int, closed_by: frozenset[str], allow_space: boo
     if any(text.startswith(t, k) for k in range(i + n_sur, end) for t in _LX.titles):
         return 0  # 王老师, 王医生: a surname and a title (surname_title's case), not a given name
     word = text[i:end].replace(" ", "")
-    if _allowed(text, i, end) or word in _NOT_A_NAME or word in _STOP_WORD_SET or (jieba.dt.FREQ.get(word) or 0) >= 50:
+    if _allowed(text, i, end) or word in _NOT_A_NAME or word in _STOP_WORD_SET or word in _KIN_OR_ROLE:
+        return 0
+    if (jieba.dt.FREQ.get(word) or 0) >= 50 and (not words_ok or _function_word(word)):
         return 0
     return end
+
+
+def _function_word(word: str) -> bool:
+    """jieba reads `word` as one verb, adverb, preposition, pronoun, number or function word (同意, 何必, 于是)."""
+    pairs = tags(word, hmm=False)
+    return len(pairs) != 1 or pairs[0][1] in _NOT_NAME_FLAGS
 
 
 def role_field(scan: _Scan) -> Iterator[Hit]:
@@ -842,7 +898,7 @@ def role_field(scan: _Scan) -> Iterator[Hit]:
     if ":" not in text and "：" not in text:
         return
     for m in _ROLE_FIELD.finditer(text):
-        end = _surname_name(text, m.end(), _NAME_END, allow_space=True)
+        end = _surname_name(text, m.end(), _NAME_END, allow_space=True, words_ok=True)
         if end:
             yield m.end(), end, 0.85
 
@@ -894,13 +950,22 @@ def act_field(scan: _Scan) -> Iterator[Hit]:
             continue
         start = m.end()
         while start < len(text):
-            end = _surname_name(text, start, _FIELD_END | frozenset("医护主教副"), allow_space=True)
+            end = _surname_name(text, start, _FIELD_END | frozenset("医护主教副"), allow_space=True, words_ok=True)
             if not end:
                 break
             yield start, end, 0.75
             if text[end:end + 1] != "、":
                 break
             start = end + 1
+
+
+# roles whose holder is named right after them in records and forms (受理人, 检验者, 药师, 户名), and the words
+# with those endings that name no functionary (患者, 本人, 人员)
+_FUNCTIONARY_END = frozenset("人者员师士名")
+_NOT_FUNCTIONARY = frozenset(("患者", "病人", "本人", "他人", "家人", "老人", "别人", "个人", "成人", "病员", "伤员",
+                              "人员", "学员", "会员", "成员", "动员", "全员", "大人", "女士", "男士", "护士", "学者",
+                              "作者", "读者", "姓名", "病名", "排名", "报名", "签名", "署名", "命名", "名名"))
+_HARD_CLOSE = frozenset("，,。；;、（(\n") | {""}
 
 
 def role_noun(scan: _Scan) -> Iterator[Hit]:
@@ -913,6 +978,9 @@ def role_noun(scan: _Scan) -> Iterator[Hit]:
         role = m.group(0).strip(" \u3000")
         start = m.end()
         end = _surname_name(text, start, _AFTER_ROLE_NAME, allow_space=True)
+        if not end and role[-1] in _FUNCTIONARY_END and role[-2:] not in _NOT_FUNCTIONARY:
+            # 受理人严冬，/ 复核人何必。: after a functionary's role, a name that is a word, closed by punctuation
+            end = _surname_name(text, start, _HARD_CLOSE, allow_space=True, words_ok=True)
         if not end:
             continue
         tail = tags(role[-2:], hmm=False)
@@ -936,13 +1004,29 @@ def bed_name(scan: _Scan) -> Iterator[Hit]:
             yield m.end(), end, 0.8
 
 
+# a surname followed by its mask: 张某, 李某某, 王XX, 赵**, 欧阳某 (the forms `masked` and the *_mou rules find)
+_MASKED = re.compile(r"^[\u4e00-\u9fff]{1,2}(?:某某?|[Xx×*＊Ｘｘ○〇]{1,3})$")
+
+
+def is_masked_name(span: Span, text: str) -> bool:
+    """A PERSON span found on bare text that is an already masked name with one of the 100 commonest surnames (see
+    DeidConfig.keep_masked_names). A rare or compound surname (訾某, 万俟某某) narrows the person down too far and is
+    never kept; nor is the record's own patient (source `record`: the record says whose surname it is)."""
+    return span.entity_type == "PERSON" and span.source != "record" and masked_common(text[span.start:span.end])
+
+
+def masked_common(value: str) -> bool:
+    """`value` is a masked name (张某, 李XX) whose surname is one of the 100 commonest, a single character."""
+    return _MASKED.match(value) is not None and value[0] in _LX.common_surnames and _surname_len(value, 0) == 1
+
+
 Rule = Callable[[_Scan], Iterator[Hit]]
 # The order matters: colon_nr reads what the earlier rules found, and the label_* rules settle each label slot in
 # turn (the first that claims a slot ends it for the later ones).
 RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
-    colon_nr, demographic, role_field, author, bed_name, role_noun, act_field,
+    romanised_name, colon_nr, demographic, role_field, author, bed_name, role_noun, act_field,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 

@@ -10,8 +10,11 @@ they never remove what a rule found.
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
+from functools import cache
 
 import jieba
 
@@ -19,7 +22,16 @@ from cmedins.deid.lexicon import lexicon
 from cmedins.deid.spans import Span
 
 _NAME = re.compile(r"^[\u4e00-\u9fff][\u4e00-\u9fff·]{1,4}$")
+_DOTS = "·•・‧"  # the interpunct of transliterated names, as exports write it
+_INTERPUNCT_NAME = re.compile(rf"^[\u4e00-\u9fff]{{1,8}}(?:[{_DOTS}][\u4e00-\u9fff]{{1,8}})+$")  # 阿依古丽·吐尔逊
+_PADDING = re.compile("(?<=^[\u4e00-\u9fff])[ \u3000](?=[\u4e00-\u9fff]{1,2}$)")  # 李　伟: one space inside
+_HAN = re.compile("[\u4e00-\u9fff]")
 _MAX_FREQ = 50  # jieba dictionary frequency above which a string is an ordinary word (高凝, 药敏, 神志清)
+_NICKNAME_PREFIXES = "老小阿"  # 老王, 小刘, 阿强: how colleagues, neighbours and chats name people
+_MIN_GIVEN_SCORE = -2.5  # below this a given-name character is a word's, not a name's (see given_char_score)
+_MIN_WEAK_GIVEN_SCORE = 1.2  # after a weak surname (冷, 左, 宫) the given name must be name-typical on average
+_NEVER_IN_NAMES = -5.0  # the score of a common character no dictionary name holds (疗, 癌)
+_COMMON_WORD_CHAR = 5000  # summed dictionary frequency of the words holding a character that makes it common
 
 
 def _surname_len(value: str) -> int:
@@ -30,26 +42,89 @@ def _surname_len(value: str) -> int:
     return 1 if value[:1] in lx.surnames else 0
 
 
-def plausible_name(value: str) -> bool:
-    """Could `value` be a Chinese personal name, judged without the model (see the module docstring)."""
-    if not _NAME.match(value) or "某" in value:
-        return False
-    n_sur = _surname_len(value)
-    if not n_sur or len(value) - n_sur > 3 or len(value) - n_sur < 1:
+@cache
+def _given_char_table() -> tuple[dict[str, float], float]:
+    """log P(char | given names) - log P(char | dictionary words), from jieba's own dictionary: its `nr` entries
+    of a surname plus one or two characters are the names, every other entry (weighted by frequency) the words.
+    Why: it tells 冷雪峰 (雪, 峰 common in names) from 程化疗 or 周疗 (疗 almost never in a name) without a list."""
+    import os
+
+    lx = lexicon()
+    given: Counter[str] = Counter()
+    words: Counter[str] = Counter()
+    with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) != 3:
+                continue
+            w, freq, tag = parts[0], int(parts[1]), parts[2]
+            if tag == "nr" and len(w) in (2, 3) and w[0] in lx.surnames:
+                given.update(w[1:])
+            else:
+                for ch in w:
+                    words[ch] += freq
+    n_given, n_words = sum(given.values()), sum(words.values())
+    table = {ch: math.log(given[ch] / n_given) - math.log((words[ch] + 50) / n_words) for ch in given}
+    # a character no dictionary name holds: common in words (疗, 癌, 部) it is no given name; rare, we cannot tell
+    # (modern given names use characters the dictionary's names lack: 彤, 萱, 犇)
+    table.update({ch: _NEVER_IN_NAMES for ch, n in words.items() if ch not in given and n >= _COMMON_WORD_CHAR})
+    return table, 0.0
+
+
+def given_char_score(ch: str) -> float:
+    """How much more typical `ch` is of given names than of ordinary words (log ratio; see `_given_char_table`)."""
+    table, unseen = _given_char_table()
+    return table.get(ch, unseen)
+
+
+def _minority_name(value: str) -> bool:
+    """A minority people's name: written with an interpunct, or starting with a known name part (次仁央宗)."""
+    lx = lexicon()
+    if _INTERPUNCT_NAME.match(value):
+        return not any(lx.starts_with_allowed(part) for part in re.split(f"[{_DOTS}]", value))
+    return 2 <= len(value) <= 6 and value.startswith(lx.minority_name_parts) and not lx.starts_with_allowed(value)
+
+
+def _nickname(value: str) -> bool:
+    """老王, 小刘 (a prefix and a surname), 阿强 (阿 and a given-name character); no dictionary word (小时, 阿姨)."""
+    if len(value) != 2 or value[0] not in _NICKNAME_PREFIXES or (jieba.dt.FREQ.get(value) or 0) >= _MAX_FREQ:
         return False
     lx = lexicon()
-    if value[:1] in lx.weak_surnames and n_sur == 1:
-        return False  # 于, 向, 和: prepositions far more often than surnames in clinical prose
-    if lx.starts_with_allowed(value) or lx.ends_with_allowed(value) or value in lx.allow:
+    if value[0] == "阿":
+        return given_char_score(value[1]) >= 1.5
+    return value[1] in lx.surnames and value[1] not in lx.weak_surnames
+
+
+def plausible_name(value: str) -> bool:
+    """Could `value` be a personal name, judged without the model (see the module docstring)."""
+    value = _PADDING.sub("", value)  # 李　伟 padded to the width of three
+    if _minority_name(value) or _nickname(value):
+        return True
+    if not _NAME.match(value) or "某" in value or any(d in value for d in _DOTS):
+        return False
+    n_sur = _surname_len(value)
+    n_given = len(value) - n_sur
+    if not n_sur or not 1 <= n_given <= 2:
+        return False  # a single surname with a three-character given name reads as a drug (伊马替尼) far more often
+    lx = lexicon()
+    if lx.starts_with_allowed(value) or lx.ends_with_allowed(value) or value in lx.allow or "氏" in value:
         return False
     if (jieba.dt.FREQ.get(value) or 0) >= _MAX_FREQ:
         return False
+    scores = [given_char_score(ch) for ch in value[n_sur:]]
+    if n_sur == 1 and value[0] in lx.weak_surnames:
+        # 于, 向, 和: prepositions far more often than surnames; only a name no dictionary knows, name-like throughout
+        return not jieba.dt.FREQ.get(value) and sum(scores) / len(scores) >= _MIN_WEAK_GIVEN_SCORE and \
+            min(scores) >= -1.0
+    if min(scores) < _MIN_GIVEN_SCORE:
+        return False  # 程化疗, 周疗, 段癌: a character names almost never hold
     return not any((jieba.dt.FREQ.get(value[i:i + 2]) or 0) >= 2000 for i in range(n_sur, len(value) - 1))
 
 
 # what follows a drug, not a person: a dose, a form, a regimen (艾恒200mg, 奥沙利铂(艾恒)150mg, 吉奥胶囊, 吉奥方案)
-_DRUG_AFTER = re.compile(r"[）)]?\s*(?:[（(][^）)]{0,12}[）)])?\s*(?:\d|[+＋/]|片|粒|胶囊|注射|针|口服|静滴|静脉|"
-                         r"方案|化疗|治疗|单抗|联合|序贯|维持|mg|g\b|ml|μg|ug|iu|U\b)", re.IGNORECASE)
+_DOSE = r"\d+(?:\.\d+)?\s*(?:mg|g\b|ml|μg|ug|iu|u\b|万|片|粒|支|袋|丸|滴|喷|揿)"  # a dose, not an age or a phone
+_DRUG_AFTER = re.compile(r"[）)]?\s*(?:[（(][^）)]{0,12}[）)])?\s*(?:" + _DOSE + r"|[+＋/]|片|粒|胶囊|注射|针|口服|"
+                         r"静滴|静脉|方案|化疗|治疗|单抗|联合|序贯|维持|mg|g\b|ml|μg|ug|iu|U\b)", re.IGNORECASE)
 _DRUG_BEFORE = ("予", "给予", "口服", "静滴", "联合", "加用", "改用", "换用", "停用", "服用", "使用", "应用", "+", "＋")
 # what follows an eponym, not a person: 墨菲征, 帕金森病, 史密斯骨折, 库欣综合征, 巴宾斯基反射 (not 病情, 病房)
 _EPONYM_AFTER = re.compile(r"征|氏|综合[征症]|试验|定律|现象|反射|效应|骨折|病(?![情房历人区床员例程])")
@@ -92,6 +167,81 @@ def _drug_context(text: str, s: int, e: int) -> bool:
         _EPONYM_AFTER.match(text, e) is not None
 
 
+def _accept(text: str, s: int, e: int) -> bool:
+    value = text[s:e]
+    if _minority_name(value):
+        return not _inside_allowed(text, s, e) and _EPONYM_AFTER.match(text, e) is None
+    return plausible_name(value) and not _inside_allowed(text, s, e) and _word_aligned(text, s, e) and \
+        not _drug_context(text, s, e) and not _glued_before(text, s) and not _given_reads_as_word(value)
+
+
+def _inside_allowed(text: str, s: int, e: int) -> bool:
+    """A protected word starts at the span and covers it: 高敏 in 高敏肌钙蛋白, 吉奥 in 吉奥胶囊."""
+    lx = lexicon()
+    return any(k >= e - s and text[s:s + k] in lx.allow for k in lx.allow_lengths)
+
+
+def _trim_role_prefix(text: str, s: int, e: int) -> int:
+    """Start of the name inside a model span that begins with a kinship or role word (次子戈卫东, 其弟扎西·多吉):
+    the model often takes the word that introduces a name as part of it."""
+    value = text[s:e]
+    for word in _KIN_WORDS():
+        if value.startswith(word) and e - s - len(word) >= 2:
+            return s + len(word)
+    return s
+
+
+@cache
+def _KIN_WORDS() -> tuple[str, ...]:  # noqa: N802 - a constant built on first use
+    lx = lexicon()
+    return tuple(sorted(lx.names.kinship | lx.names.care_roles, key=len, reverse=True))
+
+
+_KIN_CHARS = frozenset("父母子女妻夫兄弟姐妹孙侄儿")  # 孙旦增尼玛: 之孙 + the name
+_TAIL_CHARS = frozenset("代婶叔姨伯嫂哥姐爷奶")  # 帕提古丽•艾则孜代诉, 秀英婶
+_WHITESPACE = re.compile(r"\s")
+
+
+def _repair(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """The model's span, cut and stretched to the name it marks: cut at line breaks and spaces (the model tags
+    across the lines of a roster: 孔繁华⏎调班), stretched across an interpunct (哈斯木 -> 哈斯木·依明) and from a lone
+    surname to the given name after it (卢 -> 卢家宝 before a space or punctuation)."""
+    parts, pos = [], s
+    for m in _WHITESPACE.finditer(text, s, e):
+        if m.start() > pos and not (text[m.start()] == "\u3000" and _PADDING.search(text[pos:e])):
+            parts.append((pos, m.start()))
+            pos = m.end()
+    parts.append((pos, e))
+    out = []
+    for a, b in parts:
+        while b < len(text) - 1 and text[b] in _DOTS and _HAN.match(text[b + 1]):
+            b += 1
+            while b < len(text) and _HAN.match(text[b]):
+                b += 1
+        while a > 1 and text[a - 1] in _DOTS and _HAN.match(text[a - 2]):
+            a -= 1
+            while a > 0 and _HAN.match(text[a - 1]):
+                a -= 1
+        if b - a == 1 and _surname_len(text[a]) and not _HAN.match(text[a - 1:a] or " "):
+            run = b
+            while run < len(text) and run - a < 3 and _HAN.match(text[run]):
+                run += 1
+            if run - a >= 2 and (run == len(text) or not _HAN.match(text[run])):
+                b = run  # 5/14 卢家宝 住院号: the model took the surname alone
+        out.append((a, b))
+    return [(a, b) for a, b in out if b > a]
+
+
+def _variants(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """The span, then without a kinship character before it or a kinship tail after it (孙旦增尼玛, 秀英婶)."""
+    out = [(s, e)]
+    if e - s >= 3 and text[s] in _KIN_CHARS:
+        out.append((s + 1, e))
+    if e - s >= 3 and text[e - 1] in _TAIL_CHARS:
+        out.append((s, e - 1))
+    return out
+
+
 def ner_person_spans(texts: Sequence[str], model_path: str | None = None) -> list[list[Span]]:
     """PERSON spans the model finds in each text that read as names (`plausible_name`), do not cut a word and do
     not stand where drugs stand; source `ner`."""
@@ -100,9 +250,14 @@ def ner_person_spans(texts: Sequence[str], model_path: str | None = None) -> lis
     jieba.initialize()
     out: list[list[Span]] = []
     for text, spans in zip(texts, load_model(model_path).predict(list(texts)), strict=True):
-        kept = [Span(s, e, "PERSON", 0.7, "ner") for s, e, label in spans
-                if label == "PERSON" and plausible_name(text[s:e]) and _word_aligned(text, s, e)
-                and not _drug_context(text, s, e) and not _glued_before(text, s)
-                and not _given_reads_as_word(text[s:e])]
+        kept = []
+        for s0, e0, label in spans:
+            if label != "PERSON":
+                continue
+            for a, b in _repair(text, _trim_role_prefix(text, s0, e0), e0):
+                for s, e in _variants(text, a, b):
+                    if _accept(text, s, e):
+                        kept.append(Span(s, e, "PERSON", 0.7, "ner"))
+                        break
         out.append(kept)
     return out

@@ -120,6 +120,7 @@ class Lexicon:
     """All word lists, loaded once per process."""
 
     surnames: frozenset[str]
+    common_surnames: frozenset[str]  # the first 100 of surnames.txt (listed by frequency): most of the population
     compound_surnames: tuple[str, ...]
     weak_surnames: frozenset[str]
     titles: tuple[str, ...]
@@ -138,6 +139,9 @@ class Lexicon:
     org_generic: frozenset[str]
     context: dict[str, tuple[str, ...]]
     names: NameWords
+    minority_name_parts: tuple[str, ...]
+    pinyin_surnames: frozenset[str]  # Wang, Ouyang: romanised surnames (name_romanised.txt)
+    english_given_names: tuple[str, ...]  # Sarah, David
 
     def starts_with_allowed(self, text: str) -> bool:
         """True when `text` is, or begins with, a protected medical word (白芍, 高血压, 史密斯骨折)."""
@@ -163,9 +167,11 @@ def lexicon() -> Lexicon:
     for line in _lines("context_words.txt"):
         entity, _, words = line.partition(":")
         context[entity.strip()] = _by_length(tuple(words.split()))
-    allow = _words("allow_list.txt")
+    allow = _words("allow_list.txt") + _words("allow_drugs_eponyms.txt")
+    romanised = _sections("name_romanised.txt")
     return Lexicon(
         surnames=frozenset(_words("surnames.txt")),
+        common_surnames=frozenset(_words("surnames.txt")[:100]),
         compound_surnames=_by_length(_words("compound_surnames.txt")),
         weak_surnames=frozenset(_words("weak_surnames.txt")),
         titles=_by_length(_words("titles.txt")),
@@ -184,4 +190,7 @@ def lexicon() -> Lexicon:
         org_generic=frozenset(org.get("generic", ())),
         context=context,
         names=_name_words(),
+        minority_name_parts=_by_length(_words("name_minority_parts.txt")),
+        pinyin_surnames=frozenset(romanised["pinyin"]),
+        english_given_names=_by_length(romanised["given"]),
     )

@@ -131,19 +131,21 @@ def search_terms(values: RecordValues) -> list[tuple[str, object]]:
     return terms
 
 
-def find_terms(text: str, folded: str, terms: list[tuple[str, object]]) -> list[Span]:
-    """Spans of every occurrence of the record's values (score 0.98: the record says so)."""
+def find_terms(text: str, folded: str, terms: list[tuple[str, object]] | list[tuple[str, object, str]]) -> list[Span]:
+    """Spans of every occurrence of the record's values (score 0.98: the record says so). A term may carry a
+    third element, the source to report (a propagated name keeps the detector that found it); else `record`."""
     out: list[Span] = []
     proj = None
-    for etype, term in terms:
+    for etype, term, *src in terms:
+        source = src[0] if src else "record"
         if isinstance(term, str):
             i = text.find(term)
             while i >= 0:
-                out.append(Span(i, i + len(term), etype, 0.98, "record"))
+                out.append(Span(i, i + len(term), etype, 0.98, source))
                 i = text.find(term, i + len(term))
         else:
             if proj is None:
                 proj = projection(folded)
             for s, e in term.find(folded, proj):  # type: ignore[union-attr]
-                out.append(Span(s, e, etype, 0.98, "record"))
+                out.append(Span(s, e, etype, 0.98, source))
     return out

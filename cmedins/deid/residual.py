@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cmedins.deid.lexicon import lexicon
+
 _PLACEHOLDER = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}(?:-[0-9a-f]{6})?\]|90岁以上")
 
 _CHECKS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -41,6 +43,10 @@ _CHECKS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _FULL_DATE = re.compile(r"(?:18|19|20)\d{2}\s*(?:年|[-/.])\s*\d{1,2}\s*(?:月|[-/.])\s*\d{1,2}|\d{1,2}月\d{1,2}[日号]")
 
 
+_NAME_KINDS = ("name_label", "kin_name", "surname_title")
+_MASKED_TAIL = re.compile(r"([\u4e00-\u9fff])某某?$")
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A suspected identifier left in text `index` at [start, end); `kind` names the check."""
@@ -58,11 +64,15 @@ def _masked(text: str) -> str:
     return _PLACEHOLDER.sub(lambda m: "\u25a1" * len(m.group(0)), folded)  # □: neither space, digit nor Han
 
 
-def scan_residual(texts: Iterable[str], *, dates_shifted: bool = False) -> list[Finding]:
+def scan_residual(texts: Iterable[str], *, dates_shifted: bool = False,
+                  masked_names_kept: bool = True) -> list[Finding]:
     """Scan texts that should be de-identified; every finding is a suspected leak.
 
     dates_shifted: the build shifted dates (full dates are expected then); otherwise a date with a day is a leak.
+    masked_names_kept: the de-identifier kept masked names with a common surname (李某某; DeidConfig
+    keep_masked_names, the default), so those are no finding; one with any other surname still is.
     """
+    common = lexicon().common_surnames if masked_names_kept else frozenset()
     findings: list[Finding] = []
     for i, text in enumerate(texts):
         if not text:
@@ -70,6 +80,9 @@ def scan_residual(texts: Iterable[str], *, dates_shifted: bool = False) -> list[
         t = _masked(text)
         for kind, pat in _CHECKS:
             for m in pat.finditer(t):
+                masked = _MASKED_TAIL.search(m.group(0)) if kind in _NAME_KINDS else None
+                if masked is not None and masked.group(1) in common:
+                    continue  # 其子李某陪同, 李某某: a masked name the de-identifier keeps
                 findings.append(Finding(i, m.start(), m.end(), kind))
         if not dates_shifted:
             for m in _FULL_DATE.finditer(t):

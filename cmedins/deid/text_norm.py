@@ -4,7 +4,7 @@ Detectors run on the folded text so that ＋８６ １３８… and 1３8… mat
 the coordinates of the original text (one character in, one character out). Invisible format characters (a
 zero-width space inside 138​0013​8000) cannot be folded one-for-one, so detection runs on a view without them and
 its spans are mapped back to the original text, where the replacement then takes the invisible characters too. The
-same view closes the padding space of a name written `庞　丽`.
+same view closes the padding space of a name written `庞　丽` and reports it as a name (`padded_names`).
 The build normalises text at ingest already; this covers every other caller of the library and the CLI.
 """
 
@@ -33,37 +33,66 @@ def fold(text: str) -> str:
 
 @dataclass(frozen=True)
 class VisibleView:
-    """`text` without invisible characters; `index[i]` is the original position of its character i."""
+    """`text` without invisible characters; `index[i]` is the original position of its character i; `padded` holds
+    the view positions of the surnames whose padding space was closed (see `visible_view`)."""
 
     text: str
     index: tuple[int, ...] | None = None  # None: nothing was removed, positions are the original ones
+    padded: tuple[int, ...] = ()
 
     def to_original(self, span: Span) -> Span:
         if self.index is None:
             return span
         return replace(span, start=self.index[span.start], end=self.index[span.end - 1] + 1)
 
+    def padded_names(self) -> list[Span]:
+        """A PERSON span (view coordinates) for each name padded with an ideographic space: the surname and the one
+        given character after it. Padding a two-character name to the width of three is a form's way of writing a
+        name; an ASCII space is closed for the other detectors but is no evidence by itself."""
+        return [Span(i, i + 2, "PERSON", 0.75, "padded_name") for i in self.padded]
 
-# A two-character name padded to the width of three in a form or signature line: 庞　丽, 韩 冬 (a surname, one space,
-# one or two Han characters, then no more Han text). Detection reads it without the space, so every name rule
-# sees 庞丽; the replacement still covers the original span, space included.
-_PADDED_NAME = re.compile("(?<=[一-鿿])[　 ](?=[一-鿿]{1,2}(?![一-鿿]))")
+
+# One space between a surname and one or two Han characters (庞　丽, 韩 冬): a two-character name padded to the width
+# of three in a form or signature line. Detection reads it without the space, so every name rule and the model see
+# 庞丽; the replacement still covers the original span, space included.
+_PADDING = re.compile("(?<=[一-鿿])[　 ](?=[一-鿿])")
+_HAN = re.compile("[一-鿿]")
+# where a weak surname (左, 冷, 于: ordinary words too) may start a padded name: after a role or a field label
+_SLOT_BEFORE = frozenset("者人员师生士属科床长班名签：:，,、（(") | {""}
+_WORD = 50  # jieba dictionary frequency from which two characters make a word (正常　建议: 常建 is no name)
 
 
-def _surnames() -> frozenset[str]:
+def _padding_closes(text: str, i: int) -> bool:
+    """The space at text[i] pads a name: a surname before it, no word across either side of the name, and one Han
+    character after it, or two ending the Han run (宁　书, 李　伟主任, 花　蕾，; not 正常　建议, 高　血压)."""
+    import jieba
+
     from cmedins.deid.lexicon import lexicon
 
     lx = lexicon()
-    return frozenset(s for s in lx.surnames if len(s) == 1) - lx.weak_surnames
+    sur, before = text[i - 1], text[i - 2:i - 1]
+    if sur not in lx.surnames or (sur in lx.weak_surnames and before not in _SLOT_BEFORE and _HAN.match(before)):
+        return False
+    run = 0
+    while i + 1 + run < len(text) and run < 3 and _HAN.match(text[i + 1 + run]):
+        run += 1
+    if text[i] == " " and (run > 2 or sur in lx.weak_surnames):
+        return False  # an ASCII space separates words in much real text (第四章 肾小管): only 张 三 at a field's end
+    freq = jieba.dt.FREQ
+    if (freq.get(before + sur) or 0) >= _WORD or (run >= 2 and (freq.get(text[i + 1:i + 3]) or 0) >= _WORD):
+        return False
+    return run >= 1
 
 
 def visible_view(text: str) -> VisibleView:
-    """The text without invisible characters and without the padding space inside a name (`_PADDED_NAME`)."""
+    """The text without invisible characters and without the padding space inside a name (`_padding_closes`)."""
     drop = {m.start() for m in _INVISIBLE.finditer(text)}
-    if "　" in text or " " in text:
-        surnames = _surnames()
-        drop |= {m.start() for m in _PADDED_NAME.finditer(text) if text[m.start() - 1] in surnames}
+    pads = [m.start() for m in _PADDING.finditer(text) if _padding_closes(text, m.start())] \
+        if ("　" in text or " " in text) else []
+    drop |= set(pads)
     if not drop:
         return VisibleView(text)
     keep = [i for i in range(len(text)) if i not in drop]
-    return VisibleView("".join(text[i] for i in keep), tuple(keep))
+    where = {orig: view for view, orig in enumerate(keep)}
+    named = tuple(where[p - 1] for p in pads if text[p] == "\u3000")  # an ideographic space: a form's padding
+    return VisibleView("".join(text[i] for i in keep), tuple(keep), named)
