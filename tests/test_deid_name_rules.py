@@ -251,6 +251,19 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             "Phalen征阳性，DR示腕关节退变。",
         ],
     ),
+    "romanised_name": (
+        [
+            ("Attending: Qian Yu，已查看患者。", "Qian Yu"),
+            ("病理会诊 Lixin Wang 签发。", "Lixin Wang"),
+            ("外籍患者David Miller，男，45岁。", "David Miller"),
+            ("随访员 Sarah Liu 电话联系。", "Sarah Liu"),
+        ],
+        [
+            "China Daily 报道了该病例。",
+            "CT Scan 示 Left Lung 结节，Type II 糖尿病。",
+            "复查 Holter Monitor 未见异常。",
+        ],
+    ),
     "colon_nr": (
         [
             ("审核者：王建军，", "王建军"),

@@ -20,8 +20,8 @@ from cmedins.entities import STRUCTURED_TYPES
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("privacy")
-    recipe = write_recipe(tmp / "recipe.yaml", sources=[{"name": "synthetic", "kind": "synthetic", "records": 600,
-                                                          "seed": 97}], batch_rows=300)
+    recipe = write_recipe(tmp / "recipe.yaml", ner=True, sources=[{"name": "synthetic", "kind": "synthetic",
+                                                                    "records": 600, "seed": 97}], batch_rows=300)
     assert main([str(recipe), "--out", str(tmp / "out"), "--quiet"]) == 0
     return tmp / "out"
 

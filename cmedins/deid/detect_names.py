@@ -950,7 +950,7 @@ def act_field(scan: _Scan) -> Iterator[Hit]:
             continue
         start = m.end()
         while start < len(text):
-            end = _surname_name(text, start, _FIELD_END | frozenset("医护主教副"), allow_space=True, words_ok=True)
+            end = _surname_name(text, start, _FIELD_END | frozenset("医护主教副"), allow_space=True)
             if not end:
                 break
             yield start, end, 0.75
