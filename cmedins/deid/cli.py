@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--date-mode", choices=list(DATE_MODES), default="year",
                    help="year (Safe Harbor, default), shift (per-patient keyed shift) or year_month (not Safe Harbor)")
     p.add_argument("--keep-institutions", action="store_true", help="do not redact hospital / workplace names")
+    p.add_argument("--no-ner", action="store_true",
+                   help="rules only, without the NER model (about 5x faster, finds fewer names)")
+    p.add_argument("--redact-masked-names", action="store_true",
+                   help="also remove masked names with a common surname (张某, 李XX), kept by default")
     p.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p
@@ -44,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> dict:
     cfg = DeidConfig(mode=args.mode, date_mode=args.date_mode, redact_institutions=not args.keep_institutions,
-                     workers=max(1, args.workers))
+                     workers=max(1, args.workers), ner=not args.no_ner,
+                     keep_masked_names=not args.redact_masked_names)
     suffix_in, suffix_out = args.inp.suffix.lower(), args.out.suffix.lower()
     for s in (suffix_in, suffix_out):
         if s not in (".jsonl", ".parquet"):

@@ -320,10 +320,12 @@ def _rare(word: str) -> bool:
 
 
 def _word_before(text: str, start: int) -> bool:
-    """The character before `start` and the surname form a common word (值班医生, 主管医生): no name there."""
+    """The character before `start` and the surname form a common word or a role (值班医生, 主管医生, 随车医生):
+    no name there."""
     if start == 0:
         return False
-    return (jieba.dt.FREQ.get(text[start - 1:start + 1]) or 0) >= 25
+    pair = text[start - 1:start + 1]
+    return (jieba.dt.FREQ.get(pair) or 0) >= 25 or pair in _ROLE_PREFIXES
 
 
 def _allowed(text: str, start: int, end: int) -> bool:

@@ -107,7 +107,8 @@ def plausible_name(value: str) -> bool:
     if not n_sur or not 1 <= n_given <= 2:
         return False  # a single surname with a three-character given name reads as a drug (伊马替尼) far more often
     lx = lexicon()
-    if lx.starts_with_allowed(value) or lx.ends_with_allowed(value) or value in lx.allow or "氏" in value:
+    if lx.starts_with_allowed(value) or lx.ends_with_allowed(value) or value in lx.allow or "氏" in value or \
+            any(ch in _CHEMICAL for ch in value):
         return False
     if (jieba.dt.FREQ.get(value) or 0) >= _MAX_FREQ:
         return False
@@ -127,7 +128,9 @@ _DRUG_AFTER = re.compile(r"[）)]?\s*(?:[（(][^）)]{0,12}[）)])?\s*(?:" + _DO
                          r"静滴|静脉|方案|化疗|治疗|单抗|联合|序贯|维持|mg|g\b|ml|μg|ug|iu|U\b)", re.IGNORECASE)
 _DRUG_BEFORE = ("予", "给予", "口服", "静滴", "联合", "加用", "改用", "换用", "停用", "服用", "使用", "应用", "+", "＋")
 # what follows an eponym, not a person: 墨菲征, 帕金森病, 史密斯骨折, 库欣综合征, 巴宾斯基反射 (not 病情, 病房)
-_EPONYM_AFTER = re.compile(r"征|氏|综合[征症]|试验|定律|现象|反射|效应|骨折|病(?![情房历人区床员例程])")
+_EPONYM_AFTER = re.compile(r"征|氏|综合[征症]|试验|定律|现象|反射|效应|骨折|杂音|分期|评分|手术"
+                           r"|病(?![情房历人区床员例程])"
+                           r"|[-－][\u4e00-\u9fff]")  # 霍恩-雅尔分期, 冯·希佩尔-林道病: a hyphenated eponym
 _NOT_GIVEN_POS = frozenset(("f", "m", "q", "p", "c", "u", "d", "r", "uj", "ul", "v", "vd", "vn", "ad"))
 
 
@@ -145,9 +148,19 @@ def _word_aligned(text: str, s: int, e: int) -> bool:
 
 
 def _glued_before(text: str, s: int) -> bool:
-    """The character before the span and its first character make a common word: the model cut an anatomical or
-    clinical word in two (胃窦|小弯 -> 窦小, 下段|癌 -> 段癌, 上叶|条索 -> 叶条索)."""
-    return s > 0 and (jieba.dt.FREQ.get(text[s - 1:s + 1]) or 0) >= 25
+    """The character before the span and its first character make a common or protected word: the model cut an
+    anatomical or clinical word in two (胃窦|小弯 -> 窦小, 下段|癌 -> 段癌, 上叶|条索 -> 叶条索), or a count
+    (2程新辅助化疗: the second cycle)."""
+    if s == 0:
+        return False
+    pair = text[s - 1:s + 1]
+    return (jieba.dt.FREQ.get(pair) or 0) >= 25 or pair in lexicon().allow or \
+        (text[s - 1].isdigit() and text[s] in _COUNTED)
+
+
+_COUNTED = frozenset("程周次天年月日期疗")  # after a digit: a cycle, a week, a dose count, not a surname
+# characters of chemistry and drug transliteration that no Han given name holds (他罗利姆 is neither 罗 nor a name)
+_CHEMICAL = frozenset("汀坦唑酮嗪啶吖喹啉氟氯溴碘胺酯醇苷肽霉嘧吡咪噻伐昔哌羟烷烯酚铂铵钠钾钙镁锌铁")
 
 
 def _given_reads_as_word(value: str) -> bool:
@@ -170,15 +183,18 @@ def _drug_context(text: str, s: int, e: int) -> bool:
 def _accept(text: str, s: int, e: int) -> bool:
     value = text[s:e]
     if _minority_name(value):
-        return not _inside_allowed(text, s, e) and _EPONYM_AFTER.match(text, e) is None
+        return not _inside_allowed(text, s, e) and _EPONYM_AFTER.match(text, e) is None and \
+            _EPONYM_AFTER.fullmatch(value[-1]) is None and text[s - 1:s] not in ("-", "－")
     return plausible_name(value) and not _inside_allowed(text, s, e) and _word_aligned(text, s, e) and \
+        text[s - 1:s] not in ("-", "－") and \
         not _drug_context(text, s, e) and not _glued_before(text, s) and not _given_reads_as_word(value)
 
 
 def _inside_allowed(text: str, s: int, e: int) -> bool:
-    """A protected word starts at the span and covers it: 高敏 in 高敏肌钙蛋白, 吉奥 in 吉奥胶囊."""
+    """A protected word covers the span: 高敏 in 高敏肌钙蛋白, 吉奥 in 吉奥胶囊, 莫昔芬 in 他莫昔芬."""
     lx = lexicon()
-    return any(k >= e - s and text[s:s + k] in lx.allow for k in lx.allow_lengths)
+    return any(text[p:p + k] in lx.allow for p in range(max(0, s - 6), s + 1) for k in lx.allow_lengths
+               if p + k >= e)
 
 
 def _trim_role_prefix(text: str, s: int, e: int) -> int:
