@@ -32,3 +32,24 @@ def test_plausible_name_needs_a_surname_and_no_common_word() -> None:
     assert plausible_name("刘德明") and plausible_name("欧阳明月")
     assert not plausible_name("多普勒")  # no surname
     assert not plausible_name("张某") and not plausible_name("高血压") and not plausible_name("GnRH")
+
+
+def test_the_model_is_a_recognizer_in_the_presidio_registry() -> None:
+    from cmedins.deid import build_analyzer
+
+    text = "上午查房，刘德明高血压病史十余年，今日血压平稳。"
+    found = build_analyzer(ner=True).analyze(text=text, language="zh")
+    names = {(r.start, r.end): r.recognition_metadata["recognizer_name"] for r in found if r.entity_type == "PERSON"}
+    assert names == {(5, 8): "ChineseNerPersonRecognizer"}
+    assert not [r for r in build_analyzer().analyze(text=text, language="zh") if r.entity_type == "PERSON"]
+
+
+def test_names_the_first_rules_missed_on_hand_written_notes() -> None:
+    """Families found on the hand-written sets: padded, interpunct, nickname, weak surname, romanised names; and
+    masked names with a common surname stay."""
+    cases = [("神经外科李　伟主任连夜手术。", "李　伟"), ("陪护者为其弟扎西·多吉。", "扎西·多吉"),
+             ("22床老王（王福顺），夜间安静。", "老王"), ("Attending: Qian Yu，已查看。", "Qian Yu"),
+             ("报告：冷雪峰　审核：张明", "冷雪峰"), ("受理人严冬，联系电话见下。", "严冬")]
+    outs = deidentify_texts([t for t, _ in cases], DeidConfig(ner=True))
+    assert [name in out.text for (_, name), out in zip(cases, outs, strict=True)] == [False] * len(cases)
+    assert deidentify_texts(["患者张某某诉头痛。"], DeidConfig(ner=True))[0].text == "患者张某某诉头痛。"

@@ -87,12 +87,14 @@ def _minority_name(value: str) -> bool:
 
 def _nickname(value: str) -> bool:
     """老王, 小刘 (a prefix and a surname), 阿强 (阿 and a given-name character); no dictionary word (小时, 阿姨)."""
-    if len(value) != 2 or value[0] not in _NICKNAME_PREFIXES or (jieba.dt.FREQ.get(value) or 0) >= _MAX_FREQ:
+    if len(value) != 2 or value[0] not in _NICKNAME_PREFIXES:
         return False
     lx = lexicon()
+    freq = jieba.dt.FREQ.get(value) or 0
     if value[0] == "阿":
-        return given_char_score(value[1]) >= 1.5
-    return value[1] in lx.surnames and value[1] not in lx.weak_surnames
+        return freq < _MAX_FREQ and given_char_score(value[1]) >= 1.5
+    # 老王 is in the dictionary (190) as a nickname; 老师, 小麦 are words far more often than names
+    return freq < 1000 and value[1] in lx.surnames and value[1] not in lx.weak_surnames
 
 
 def plausible_name(value: str) -> bool:
@@ -182,6 +184,8 @@ def _drug_context(text: str, s: int, e: int) -> bool:
 
 def _accept(text: str, s: int, e: int) -> bool:
     value = text[s:e]
+    if _nickname(value):  # 老王: not one jieba word, so the word-boundary checks do not apply
+        return not _inside_allowed(text, s, e) and not _glued_before(text, s)
     if _minority_name(value):
         return not _inside_allowed(text, s, e) and _EPONYM_AFTER.match(text, e) is None and \
             _EPONYM_AFTER.fullmatch(value[-1]) is None and text[s - 1:s] not in ("-", "－")

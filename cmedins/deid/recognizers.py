@@ -87,7 +87,16 @@ class JiebaPersonRecognizer(EntityRecognizer):
         return out
 
 
-def build_recognizers(redact_institutions: bool = True) -> list[EntityRecognizer]:
+def _ner_detector(model_path: str | None) -> Callable[[str], list[Span]]:
+    from cmedins.deid.detect_ner import ner_person_spans
+
+    return lambda text: ner_person_spans([text], model_path)[0]
+
+
+def build_recognizers(redact_institutions: bool = True, ner: bool = False,
+                      ner_model: str | None = None) -> list[EntityRecognizer]:
+    """Our detectors as presidio recognizers; `ner`: also the learned NER model (`ChineseNerPersonRecognizer`, the
+    names `detect_ner.py` keeps), fused by presidio's own overlap handling, with `ner_model` as its folder."""
     ctx = lexicon().context
     number_ctx = [w for e in ("MEDICAL_RECORD_NO", "INSURANCE_NO", "BANK_CARD", "PASSPORT", "SOCIAL_ACCOUNT",
                               "ID_NUMBER", "PHONE") for w in ctx.get(e, ())]
@@ -106,12 +115,17 @@ def build_recognizers(redact_institutions: bool = True) -> list[EntityRecognizer
     if redact_institutions:
         recs.append(DetectorRecognizer("ChineseInstitutionRecognizer", ["HOSPITAL", "ORGANIZATION"],
                                        detect_institutions, folded=False, context=list(lexicon().org_labels)))
+    if ner:
+        recs.append(DetectorRecognizer("ChineseNerPersonRecognizer", ["PERSON"], _ner_detector(ner_model),
+                                       folded=False))
     return recs
 
 
 @cache
-def build_analyzer(redact_institutions: bool = True, threshold: float = 0.5) -> AnalyzerEngine:
+def build_analyzer(redact_institutions: bool = True, threshold: float = 0.5, ner: bool = False,
+                   ner_model: str | None = None) -> AnalyzerEngine:
     """The presidio AnalyzerEngine for Chinese clinical text, built once per process and settings."""
-    registry = RecognizerRegistry(recognizers=build_recognizers(redact_institutions), supported_languages=[LANG])
+    registry = RecognizerRegistry(recognizers=build_recognizers(redact_institutions, ner, ner_model),
+                                  supported_languages=[LANG])
     return AnalyzerEngine(registry=registry, nlp_engine=JiebaNlpEngine(LANG), supported_languages=[LANG],
                           default_score_threshold=threshold)
