@@ -205,3 +205,20 @@ def test_presidio_analyzer_with_jieba_engine():
     assert ("MEDICAL_RECORD_NO", "1234567890") in found
     artifacts = analyzer.nlp_engine.process_text(text, "zh")
     assert "住院" in artifacts.lemmas and artifacts.tokens_indices[0] == 0
+
+
+@pytest.mark.parametrize(("text", "gone", "kept"), [
+    ("现居北京市朝阳区安贞街道安华里二区5号楼1门201。", ["门201"], []),  # the unit's tail after 号楼
+    ("住址：甘肃省定西市安定区内官营镇锦花村五社，住院号见上。", ["五社"], []),
+    ("在济南市历下区解放路与历山路交叉口被车撞伤。", ["交叉口"], ["被车撞伤"]),
+    ("来自山东潍坊的务工人员，男，45岁。", ["潍坊"], ["务工人员"]),
+    ("已联系北京安定医院接收。", ["安定医院"], []),  # 安定 is also a drug: the place before it makes it a name
+    ("复诊时间：23.5.4，患者自述好转。", ["23.5.4"], []),
+    ("您预约的03/29妇科门诊已取消。", ["03/29"], []),
+    ("Discharged on March 8, 2024 in good condition.", ["March 8"], []),
+    ("月经史：13 5/28，末次月经不详。淋巴结(5/13枚)见转移。", [], ["5/28", "5/13"]),  # cycles and counts stay
+])
+def test_address_date_and_hospital_families(text: str, gone: list[str], kept: list[str]) -> None:
+    out = deidentify_texts([text], DeidConfig())[0].text
+    assert all(g not in out for g in gone), out
+    assert all(k in out for k in kept), out

@@ -20,6 +20,10 @@ _Y = r"(?P<y>(?:18|19|20)\d{2})"
 _M = r"(?P<m>1[0-2]|0?[1-9])"
 _D = r"(?P<d>3[01]|[12]\d|0?[1-9])"
 
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = (r"Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
+           r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?")
+
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # 2023年3月5日 / 2023年03月05号 / 2023年3月 (day optional)
     ("cn", re.compile(r"(?<!\d)" + _Y + r"\s*年\s*" + _M + r"\s*月(?:\s*" + _D + r"\s*[日号])?")),
@@ -49,6 +53,15 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # 三月五日 / 十二月三十一号 (Chinese numerals, no year)
     ("cnmd", re.compile(r"(?<![〇零○一二三四五六七八九十年])(?P<cm>十[一二]?|[一二三四五六七八九])月"
                         r"(?P<cd>[一二]?十[一二三四五六七八九]?|三十一?|[一二三四五六七八九])[日号]")),
+    # 23.5.4 (two-digit year with dots, three parts: a value has at most one dot; not after a letter: v2.3.1)
+    ("iso2dot", re.compile(r"(?<![\d.A-Za-z])(?P<yy>[0-3]\d|[89]\d)\.(?P<m>1[0-2]|0?[1-9])\.(?P<d>3[01]|[12]\d|0?[1-9])"
+                           r"(?![\d.%])")),
+    # 03/29, 5/14 (month/day with a slash): only a zero-padded month or a day past 12, so 1/2 or 3/4 stay fractions
+    ("mdslash", re.compile(r"(?<![\d./\-A-Za-z])(?P<m>0[1-9]|1[0-2]|[1-9])/(?P<d>0[1-9]|1[3-9]|2\d|3[01])"
+                           r"(?![\d./%A-Za-z]|\s*[例次个人天日周月年岁分项台])")),
+    # March 12, 2024 / 12 March 2024 / Mar. 8, 2024 (English-language records)
+    ("en", re.compile(r"(?i)\b(?:(?P<mn>" + _MONTHS + r")\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?,?"
+                      r"|(?P<d2>3[01]|[12]\d|0?[1-9])\s+(?P<mn2>" + _MONTHS + r")\.?,?)\s+(?P<y>(?:19|20)\d{2})\b")),
     # 3.5 / 3-5 before a visit word is too ambiguous with values; not matched on purpose.
 )
 
@@ -58,6 +71,9 @@ _AGE = re.compile(r"(?<![\d.])(?P<n>9\d|1[01]\d)\s*(?:周岁|岁|歲|yrs?|years?
                   r"|(?:年龄|年齡)\s*[:：]?\s*(?P<n2>9\d|1[01]\d)(?![\d.])"
                   r"|(?P<cn>九十[一二三四五六七八九]?|一百(?:零?[一二三四五六七八九]|一十?[一二三四五六七八九]?)?)(?:周岁|岁)")
 _ANY_DIGIT = re.compile(r"\d")
+_MENSES = re.compile(r"经|\d\s*$")  # the menstrual formula (月经 13 5/28) or a number just before
+# where a month/day with a slash is a date: after a date word or a preposition of time (预约的03/29, 于5/14)
+_DATE_SLOT = re.compile(r"(?:于|在|至|到|从|日期|时间|预约的?|复诊|就诊|入院|出院|手术|截至|[:：])\s*$")
 _AGE_UNIT = re.compile(r"\s*(?:周岁|岁|歲|yrs?|years?)")
 _YEARISH = re.compile(r"(?:18|19|20)\d\d")
 _DOSE_BEFORE = re.compile(r"(?:mg|g|μg|ug|ml|iu|u|片|粒|支|丸|袋|次|每日|每天|qd|bid|tid)\s*$", re.IGNORECASE)
@@ -90,7 +106,10 @@ def _parts(kind: str, m: re.Match[str]) -> tuple[int, int, int]:
     if kind == "cnnum":
         y = int("".join(str(_CN_DIGIT[c]) for c in g["cy"]))
         return y, _cn_int(g["cm"]), _cn_int(g["cd"]) if g.get("cd") else 0
-    if kind in ("cn2", "iso2"):
+    if kind == "en":
+        name = (g["mn"] or g["mn2"])[:3].lower()
+        return int(g["y"]), _MONTH_NAMES.index(name) + 1, int(g["d"] or g["d2"])
+    if kind in ("cn2", "iso2", "iso2dot"):
         yy = int(g["yy"])
         return (2000 + yy if yy <= 40 else 1900 + yy), int(g["m"]), int(g["d"] or 0)
     if kind == "dmy":
@@ -118,6 +137,9 @@ def detect_dates(folded: str) -> list[Span]:
             continue
         if (kind == "md" and not has_yue) or (kind in ("mdnum", "iso2") and "-" not in folded and "/" not in folded):
             continue
+        if (kind == "iso2dot" and "." not in folded) or (kind == "mdslash" and "/" not in folded) or \
+                (kind == "en" and not has_year):
+            continue
         for m in pat.finditer(folded):
             y, mo, d = _parts(kind, m)
             if not (1 <= mo <= 12) or d > 31:
@@ -126,6 +148,10 @@ def detect_dates(folded: str) -> list[Span]:
                 continue
             if kind == "mdnum" and _DOSE_BEFORE.search(folded, max(0, m.start() - 8), m.start()):
                 continue  # 100μg 1-2揿: a dose range, not a date
+            if kind == "mdslash" and (_MENSES.search(folded, max(0, m.start() - 12), m.start()) or not (
+                    m.group("m").startswith("0") or _DATE_SLOT.search(folded, max(0, m.start() - 6), m.start())
+                    or ((m.start() == 0 or folded[m.start() - 1] == "\n") and folded[m.end():m.end() + 1].isspace()))):
+                continue  # 月经史：13 5/28, 淋巴结(5/13枚): counts and cycles; a date needs a date's place
             s, e = m.start(), m.end()
             if d:
                 tm = _TIME.match(folded, e)
@@ -134,7 +160,8 @@ def detect_dates(folded: str) -> list[Span]:
             before = folded[max(0, s - 10):s]
             is_birth = bool(birth_label.search(before)) or bool(_BIRTH_AFTER.match(folded, e))
             etype = "BIRTH_DATE" if is_birth else "DATE"
-            score = 0.9 if kind in ("cn", "cnnum", "iso") else (0.65 if kind in ("iso2", "mdnum") else 0.75)
+            score = 0.9 if kind in ("cn", "cnnum", "iso", "en") else \
+                (0.65 if kind in ("iso2", "mdnum", "iso2dot", "mdslash") else 0.75)
             if kind == "ym" and not is_birth:
                 score = 0.6
             out.append(Span(s, e, etype, score, f"date:{y}-{mo}-{d}:{kind}"))

@@ -832,7 +832,8 @@ def demographic(scan: _Scan) -> Iterator[Hit]:
             s += 1
             cand = cand[1:]
         limit = 5 if " " in cand else 4
-        if len(cand) > limit:
+        cut = len(cand) > limit
+        if cut:
             s += len(cand) - (limit - 1)
             cand = cand[-(limit - 1):]
         if m.group(0)[:1].isspace() and not _surname_len(text, s):
@@ -841,6 +842,8 @@ def demographic(scan: _Scan) -> Iterator[Hit]:
         if len(cand.replace(" ", "")) < 2 or any(c in _HARD_STOP for c in cand[max(1, n_sur):]) or \
                 _allowed(text, s, s + len(cand)) or cand in _NOT_A_NAME or cand[-2:] in _NOT_A_NAME:
             continue
+        if cut and _word_before(text, s):
+            continue  # 来自外地的务工人员，男，45岁: the cut to the last characters runs through a word
         yield s, s + len(cand), 0.8
 
 

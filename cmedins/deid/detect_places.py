@@ -34,6 +34,13 @@ _PROVINCES = sorted((w for line in (files("cmedins") / "deid" / "data" / "provin
 _BIRTHPLACE = re.compile(r"(?<![发产寄派衍滋])(?:出生于|出生在|生于|祖籍|原籍|籍贯)\s*[:：]?\s*(?P<place>(?:"
                          + "|".join(_PROVINCES) + r")[\u4e00-\u9fff]{0,6}?)(?=[，,。；;、\s]|长期|现|后|并|$)")
 _NAME_CHARS = set("0123456789（）()")
+# what may still follow an address before its delimiter, and where a unit of it ends (a number, 楼, 组, 交口…)
+_REST = re.compile(r"[0-9A-Za-z\u4e00-\u9fff\-]{1,12}(?=[，,。；;、：:（(）)\s]|$)")
+_UNIT_END = re.compile(r"[0-9]+[A-Za-z]?|(?:号楼|单元|公寓|大厦|社区|交叉口|交汇处|交口|路口|中段"
+                       r"|[组队社村屯舍楼层室号门栋幢户座])")
+_NOT_IN_ADDRESS = re.compile(r"[的了在于时后被摔突发现购住到去来是有和与及]")
+_FROM_PLACE = re.compile(r"来自(?P<place>(?:" + "|".join(_PROVINCES) + r")[\u4e00-\u9fff]{2,3}?)"
+                         r"(?=的|人|市|县|[，,。；;\s])")
 _LEAD_STOP = set("在于至到往赴为是的，。、；：:,;")
 
 
@@ -123,7 +130,23 @@ def detect_addresses(text: str) -> list[Span]:
             e = tail.end()
         if not lx.starts_with_allowed(text[s:e]) and not lx.ends_with_allowed(text[s:e]):
             out.append(Span(s, e, "ADDRESS", 0.75, "address_labelled"))
-    return out
+    if "来自" in text:  # 来自山东潍坊的务工人员: where a person comes from, province and city
+        out += [Span(m.start("place"), m.end("place"), "ADDRESS", 0.75, "from_place")
+                for m in _FROM_PLACE.finditer(text)]
+    return [_with_tail(text, sp) for sp in out]
+
+
+def _with_tail(text: str, span: Span) -> Span:
+    """The address with the rest of its unit, up to the next delimiter: 5号楼1|门201, 锦花村|五社, 河东楼4号楼|312,
+    SK大厦28层, 与科学大道|交口. The rest is taken up to its last address ending or digit, when short."""
+    m = _REST.match(text, span.end)
+    if m is None or not m.group(0):
+        return span
+    rest = m.group(0)
+    cut = max((k.end() for k in _UNIT_END.finditer(rest)), default=0)
+    if cut == 0 or cut > 8 or _NOT_IN_ADDRESS.search(rest, 0, cut):
+        return span
+    return Span(span.start, span.end + cut, span.entity_type, span.score, span.source)
 
 
 def _medical_looking(comps: list[str]) -> bool:
