@@ -217,6 +217,9 @@ def test_presidio_analyzer_with_jieba_engine():
     ("您预约的03/29妇科门诊已取消。", ["03/29"], []),
     ("Discharged on March 8, 2024 in good condition.", ["March 8"], []),
     ("月经史：13 5/28，末次月经不详。淋巴结(5/13枚)见转移。", [], ["5/28", "5/13"]),  # cycles and counts stay
+    ("送检单位：杭州迪安医学检验中心，结果见附页。", ["迪安医学检验中心"], []),
+    ("由桂林市夕阳红颐养中心护工送来，经白坪村村民委员会协助联系。", ["夕阳红颐养中心", "白坪村村民委员会"], []),
+    ("参照中华医学会指南，由社区卫生服务中心随访。", [], ["中华医学会", "社区卫生服务中心"]),  # public, generic
 ])
 def test_address_date_and_hospital_families(text: str, gone: list[str], kept: list[str]) -> None:
     out = deidentify_texts([text], DeidConfig())[0].text
