@@ -220,6 +220,7 @@ def test_presidio_analyzer_with_jieba_engine():
     ("送检单位：杭州迪安医学检验中心，结果见附页。", ["迪安医学检验中心"], []),
     ("由桂林市夕阳红颐养中心护工送来，经白坪村村民委员会协助联系。", ["夕阳红颐养中心", "白坪村村民委员会"], []),
     ("参照中华医学会指南，由社区卫生服务中心随访。", [], ["中华医学会", "社区卫生服务中心"]),  # public, generic
+    ("1 四川大学华西医院麻醉科，成都 610041；2 某院。白细胞计数，结果 123456；", ["610041"], ["123456"]),
 ])
 def test_address_date_and_hospital_families(text: str, gone: list[str], kept: list[str]) -> None:
     out = deidentify_texts([text], DeidConfig())[0].text

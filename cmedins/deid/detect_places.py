@@ -14,6 +14,7 @@ from importlib.resources import files
 
 from cmedins.deid.boundaries import name_start
 from cmedins.deid.lexicon import lexicon
+from cmedins.deid.postags import tags
 from cmedins.deid.spans import Span
 
 HAN = "\u4e00-\u9fff"
@@ -38,6 +39,7 @@ _NAME_CHARS = set("0123456789（）()")
 _REST = re.compile(r"[0-9A-Za-z\u4e00-\u9fff\-]{1,12}(?=[，,。；;、：:（(）)\s]|$)")
 _UNIT_END = re.compile(r"[0-9]+[A-Za-z]?|(?:号楼|单元|公寓|大厦|社区|交叉口|交汇处|交口|路口|中段"
                        r"|[组队社村屯舍楼层室号门栋幢户座])")
+_CITY_POSTCODE = re.compile(r"(?<=[，,])\s*(?P<place>[\u4e00-\u9fff]{2,3})\s?[1-8]\d{5}(?=\s*(?:[；;。\n]|$))")
 _NOT_IN_ADDRESS = re.compile(r"[的了在于时后被摔突发现购住到去来是有和与及]")
 _FROM_PLACE = re.compile(r"来自(?P<place>(?:" + "|".join(_PROVINCES) + r")[\u4e00-\u9fff]{2,3}?)"
                          r"(?=的|人|市|县|[，,。；;\s])")
@@ -130,6 +132,9 @@ def detect_addresses(text: str) -> list[Span]:
             e = tail.end()
         if not lx.starts_with_allowed(text[s:e]) and not lx.ends_with_allowed(text[s:e]):
             out.append(Span(s, e, "ADDRESS", 0.75, "address_labelled"))
+    for m in _CITY_POSTCODE.finditer(text):  # 华西医院麻醉科，成都 610041；: an affiliation's city and postcode
+        if [flag for _, flag in tags(m.group("place"))] == ["ns"]:  # a place name for jieba (not 结果 123456)
+            out.append(Span(m.start("place"), m.end(), "ADDRESS", 0.75, "city_postcode"))
     if "来自" in text:  # 来自山东潍坊的务工人员: where a person comes from, province and city
         out += [Span(m.start("place"), m.end("place"), "ADDRESS", 0.75, "from_place")
                 for m in _FROM_PLACE.finditer(text)]
