@@ -351,6 +351,18 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             "记录：体温正常。",
         ],
     ),
+    "spaced_name": (
+        [
+            ("6月10日 一线 秦立伟 二线 周德福", "秦立伟"),
+            ("接种名单\n1. 毕淑贞 96岁 已接种", "毕淑贞"),
+            ("值班表：白班 潘晓燕、夜班 韩志刚", "潘晓燕"),
+        ],
+        [
+            "体温 正常 诊断 高血压 糖尿病",
+            "查体 心肺 未见 异常",
+            "主诉 头痛 2天 白术 12g",
+        ],
+    ),
 }
 
 # medical text with surname characters in it: no rule may find a name here

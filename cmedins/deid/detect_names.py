@@ -780,6 +780,32 @@ def romanised_name(scan: _Scan) -> Iterator[Hit]:
             yield m.start(), m.end(), 0.8
 
 
+# a short Han run standing alone between spaces or list marks: a roster, a table cell, a numbered list
+_SPACED = re.compile(r"(?:(?<=[ \t\u3000])|(?<=^)|(?<=\n)|(?<=[0-9]\.\s))([\u4e00-\u9fff]{2,3})"
+                     r"(?=[ \t\u3000、，,；;]|$|\n)")
+
+
+def spaced_name(scan: _Scan) -> Iterator[Hit]:
+    """A name alone between spaces in a roster or a table (一线 时光明 二线 周立伟, 1. 毕淑贞 96岁): a surname, a
+    given name of name-like characters, and no dictionary word (体温 正常, 诊断 高血压 stay)."""
+    text = scan.text
+    if " " not in text and "\t" not in text and "\u3000" not in text:
+        return
+    from cmedins.deid.detect_ner import given_char_score
+
+    for m in _SPACED.finditer(text):
+        s, e = m.start(1), m.end(1)
+        n_sur = _surname_len(text, s)
+        word = text[s:e]
+        if not n_sur or e - s - n_sur < 1 or (jieba.dt.FREQ.get(word) or 0) >= 5 or _allowed(text, s, e) or \
+                word in _NOT_A_NAME or word in _STOP_WORD_SET:
+            continue
+        scores = [given_char_score(c) for c in word[n_sur:]]
+        need = 1.5 if (n_sur == 1 and text[s] in _LX.weak_surnames) else 0.5
+        if min(scores) >= -1.0 and sum(scores) / len(scores) >= need:
+            yield s, e, 0.7
+
+
 def colon_nr(scan: _Scan) -> Iterator[Hit]:
     """A name as the value of a role field not in the label lists: 审核者：王建军， / 责任人：刘洋。 / 主持人：吴刚。
 
@@ -1031,7 +1057,7 @@ Rule = Callable[[_Scan], Iterator[Hit]]
 RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
-    romanised_name, colon_nr, demographic, role_field, author, bed_name, role_noun, act_field,
+    romanised_name, colon_nr, demographic, role_field, author, bed_name, role_noun, act_field, spaced_name,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 
