@@ -363,6 +363,18 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             "主诉 头痛 2天 白术 12g",
         ],
     ),
+    "minority_name": (
+        [
+            ("主治医师：乌云其木格。", "乌云其木格"),
+            ("由护士拉巴次吉协助翻译。", "拉巴次吉"),
+            ("产妇其其格，蒙古族，32岁。", "其其格"),
+        ],
+        [
+            "乌兰浩特市第二医院转入。",
+            "口服阿拉坦五味丸，症状好转。",
+            "阿曼籍旅客，发热3天。",
+        ],
+    ),
 }
 
 # medical text with surname characters in it: no rule may find a name here

@@ -806,6 +806,43 @@ def spaced_name(scan: _Scan) -> Iterator[Hit]:
             yield s, e, 0.7
 
 
+_MINORITY_BEFORE = frozenset("者妇士师生属人妻夫子女母父儿孙弟兄姐妹为是叫：:，,、（( \u3000\n") | {""}
+
+
+def minority_name(scan: _Scan) -> Iterator[Hit]:
+    """A name of China's minority peoples built from known name parts (乌云其木格, 拉巴次吉, 那仁格日勒; see
+    data/name_minority_parts.txt), standing where a name stands: after a role, a kinship word, a label or a
+    delimiter, and not running on into other Han text. Such names have no surname for the other rules."""
+    text = scan.text
+    parts = _LX.minority_name_parts
+    if not any(p in text for p in parts):
+        return
+    i = 0
+    while i < len(text):
+        if text[i - 1:i] not in _MINORITY_BEFORE:
+            i += 1
+            continue
+        e, n_parts = i, 0
+        while e - i < 8:
+            part = next((p for p in parts if text.startswith(p, e)), None)
+            if part is None:
+                break
+            e += len(part)
+            n_parts += 1
+        # one part alone may be a word (乌兰 the city, 阿曼 the country); two or more make a name (乌云其木格)
+        if e - i >= 2 and not ("\u4e00" <= text[e:e + 1] <= "\u9fff" and not _rest_is_word(text, e)) \
+                and (n_parts >= 2 or (jieba.dt.FREQ.get(text[i:e]) or 0) < 50) and not _allowed(text, i, e):
+            yield i, e, 0.75
+            i = e
+        else:
+            i += 1
+
+
+def _rest_is_word(text: str, e: int) -> bool:
+    """What follows the name starts a dictionary word (协助, 陪护, 陪同): the name ends here."""
+    return any((jieba.dt.FREQ.get(text[e:e + k]) or 0) >= 5 for k in (2, 3))
+
+
 def colon_nr(scan: _Scan) -> Iterator[Hit]:
     """A name as the value of a role field not in the label lists: 审核者：王建军， / 责任人：刘洋。 / 主持人：吴刚。
 
@@ -1058,6 +1095,7 @@ RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
     romanised_name, colon_nr, demographic, role_field, author, bed_name, role_noun, act_field, spaced_name,
+    minority_name,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 
