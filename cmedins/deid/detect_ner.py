@@ -2,10 +2,13 @@
 
 The model finds names in running prose that no rule has evidence for (刘德明高血压病史十余年), but on real clinical
 text it also tags drug brands, exam phrases and eponyms as persons (希罗达, 神志清, 黄染, 多普勒, GnRH). So a model
-span is kept only when it reads as a Chinese personal name by the same standards the rules use: 2-4 Han characters
-(5 with a compound surname) starting with a surname from the lexicon, not a protected medical word, not a common
-dictionary word, not a masked name (张某) and not a role word. The vetoes come after the union with the rules, so
-they never remove what a rule found.
+span is first repaired (`_repair`, `_variants`: cut at line breaks, stretched across an interpunct, a kinship word
+dropped) and then kept only when it reads as a personal name (`plausible_name`): a surname from the lexicon and a
+given name of one or two characters that names use (`given_char_score`, from jieba's own dictionary), or a
+nickname (老王), or a minority people's name (次仁…, 阿依古丽·吐尔逊); not a protected medical word, not a common
+dictionary word, not a masked name (张某), not where drugs, doses and eponyms stand. The vetoes apply to the
+model's spans only, so they never remove what a rule found. Measured on hand-written sets and five real public
+clinical sources: benchmarks/deid_independent.py.
 """
 
 from __future__ import annotations
