@@ -809,33 +809,34 @@ def spaced_name(scan: _Scan) -> Iterator[Hit]:
 _MINORITY_BEFORE = frozenset("者妇士师生属人妻夫子女母父儿孙弟兄姐妹为是叫：:，,、（( \u3000\n") | {""}
 
 
+@cache
+def _minority_parts_re() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """One name part, and where a run of parts starts (a lookahead, so runs may overlap) and how far it goes."""
+    alts = "|".join(re.escape(p) for p in _LX.minority_name_parts)  # longest first, as the lexicon sorts them
+    return re.compile(alts), re.compile(f"(?=((?:{alts})+))")
+
+
 def minority_name(scan: _Scan) -> Iterator[Hit]:
     """A name of China's minority peoples built from known name parts (乌云其木格, 拉巴次吉, 那仁格日勒; see
     data/name_minority_parts.txt), standing where a name stands: after a role, a kinship word, a label or a
     delimiter, and not running on into other Han text. Such names have no surname for the other rules."""
     text = scan.text
-    parts = _LX.minority_name_parts
-    if not any(p in text for p in parts):
-        return
-    i = 0
-    while i < len(text):
-        if text[i - 1:i] not in _MINORITY_BEFORE:
-            i += 1
+    one_part, runs = _minority_parts_re()
+    done = 0
+    for m in runs.finditer(text):
+        i = m.start()
+        if i < done or text[i - 1:i] not in _MINORITY_BEFORE:
             continue
         e, n_parts = i, 0
-        while e - i < 8:
-            part = next((p for p in parts if text.startswith(p, e)), None)
-            if part is None:
+        for part in one_part.finditer(m.group(1)):  # the parts of the run, while under 8 characters
+            if part.start() >= 8:
                 break
-            e += len(part)
-            n_parts += 1
+            e, n_parts = i + part.end(), n_parts + 1
         # one part alone may be a word (乌兰 the city, 阿曼 the country); two or more make a name (乌云其木格)
         if e - i >= 2 and not ("\u4e00" <= text[e:e + 1] <= "\u9fff" and not _rest_is_word(text, e)) \
                 and (n_parts >= 2 or (jieba.dt.FREQ.get(text[i:e]) or 0) < 50) and not _allowed(text, i, e):
             yield i, e, 0.75
-            i = e
-        else:
-            i += 1
+            done = e
 
 
 def _rest_is_word(text: str, e: int) -> bool:

@@ -208,14 +208,14 @@ def _trim_role_prefix(text: str, s: int, e: int) -> int:
     """Start of the name inside a model span that begins with a kinship or role word (次子戈卫东, 其弟扎西·多吉):
     the model often takes the word that introduces a name as part of it."""
     value = text[s:e]
-    for word in _KIN_WORDS():
+    for word in _kin_words():
         if value.startswith(word) and e - s - len(word) >= 2:
             return s + len(word)
     return s
 
 
 @cache
-def _KIN_WORDS() -> tuple[str, ...]:  # noqa: N802 - a constant built on first use
+def _kin_words() -> tuple[str, ...]:
     lx = lexicon()
     return tuple(sorted(lx.names.kinship | lx.names.care_roles, key=len, reverse=True))
 
