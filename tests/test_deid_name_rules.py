@@ -44,11 +44,16 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("郑晓东反复胸闷2年。", "郑晓东"),
             ("患者神清。曹文轩诉右膝疼痛。", "曹文轩"),
             ("谢婉清自觉心悸1月。", "谢婉清"),
+            ("术后第2天，宋光明称切口疼痛减轻。", "宋光明"),  # the given name is a word (光明)
+            ("查房记录\n时桂芬诉双膝疼痛。", "时桂芬"),  # a weak surname with a name-typical given name
         ],
         [
             "严重因感染所致。",
             "周身乏力3天。",
             "常呈现阵发性加重。",
+            "血小板明显上升，常可高于600。",
+            "支原体感染的治疗原则是抗感染。",
+            "时感乏力，常伴头晕。",
         ],
     ),
     "masked": (
@@ -473,3 +478,33 @@ def test_character_lists_reject_words(tmp_path: Path, monkeypatch: pytest.Monkey
         lexicon_module._chars("chars.txt")
     with pytest.raises(ValueError, match="年"):
         lexicon_module._sized("pairs.txt", 2)
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("参加人员：文静、常青、赵建华主任、黎梦瑶护士", {"文静", "常青"}),  # found by their titles, then the rest
+    ("作者：冉思远1，甘露2，蔺志强医生1", {"冉思远", "甘露"}),  # affiliation digits stripped
+])
+def test_a_list_holding_a_found_name_gives_its_other_names(text: str, names: set[str]) -> None:
+    res = deidentify_texts([text], DeidConfig())[0]
+    persons = {text[e.start:e.end]: e.source for e in res.entities if e.entity_type == "PERSON"}
+    assert names <= set(persons) and "name_list" in persons.values(), persons
+
+
+@pytest.mark.parametrize("text", [
+    "患者张建国医生、高血压、糖尿病史。",  # the other items are diseases, not names
+    "王建华医生：头痛、发热、咳嗽。",  # a list after the name, not with it
+    "李明主任，男，高血压病史10年。",  # a name and a clause, no list of names
+])
+def test_a_found_name_does_not_make_its_neighbours_names(text: str) -> None:
+    res = deidentify_texts([text], DeidConfig())[0]
+    assert [e.source for e in res.entities if e.source == "name_list"] == []
+
+
+def test_speakers_of_a_chat_are_names_once_one_of_them_is() -> None:
+    """The model finds 宋晓梅 as a line's speaker; the other speaker, 文静 (also a word), follows from it; field
+    labels (主诉：) and role labels (医生：) stay."""
+    text = "宋晓梅：谁看到我的听诊器了？\n文静：在护士站，我刚看到。\n医生：好的\n主诉：无"
+    res = deidentify_texts([text], DeidConfig(ner=True))[0]
+    assert res.text == "[姓名]：谁看到我的听诊器了？\n[姓名]：在护士站，我刚看到。\n医生：好的\n主诉：无"
+    alone = deidentify_texts(["文静：在护士站，我刚看到。\n医生：好的"], DeidConfig(ner=True))[0]
+    assert alone.entities == ()  # no speaker is a found name: nothing says 文静 is one

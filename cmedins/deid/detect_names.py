@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import jieba
 
+from cmedins.deid.detect_ner import plausible_name
 from cmedins.deid.lexicon import lexicon
 from cmedins.deid.postags import tags
 from cmedins.deid.spans import Span
@@ -253,6 +254,13 @@ def _clause_name(text: str, s: int, e: int) -> bool:
                    for w, f in tags(text[s:e]))
 
 
+def _no_word_over(text: str, s: int, e: int) -> bool:
+    """jieba reads no function word at text[s] (常可高于: 常 is an adverb) and no word other than a name over the
+    whole of text[s:e] (支原体)."""
+    word, flag = tags(text[s:e + 2])[0]
+    return flag not in _NOT_NAME_FLAGS and (len(word) < e - s or flag.startswith("nr"))
+
+
 def _weak_given_ok(text: str, i: int) -> bool:
     """After a kinship word or a marked label, a weak surname (于, 向) starts a name when jieba reads what follows
     as a name or a noun (配偶于叶寒), not as time, place or kin (于今年, 于当地, 和母亲)."""
@@ -457,12 +465,17 @@ def clause_start(scan: _Scan) -> Iterator[Hit]:
     text, lx = scan.text, _LX
     for m in scan.p.clause.finditer(text):
         s, e = m.start("sur"), m.end("given")
-        if len(m.group("sur")) == 1 and (m.group("sur") in lx.weak_surnames or m.group("sur") in _ADVERB_SURNAMES):
-            continue
+        # a full name whose given characters are name-typical (see plausible_name) stands even when they form a
+        # word (时光明称, 石桂兰诉); else jieba must read a name there, not a word (严重因…, 周身乏力)
+        full = len(m.group("sur")) == 1 and len(m.group("given")) == 2 and plausible_name(text[s:e]) and \
+            _no_word_over(text, s, e)
+        if len(m.group("sur")) == 1 and (m.group("sur") in lx.weak_surnames or m.group("sur") in _ADVERB_SURNAMES) \
+                and not full:
+            continue  # 常出现, 时感…: a weak surname only with a full, name-typical name
         if any(c in _STOP or c == "某" for c in m.group("given")) or _allowed(text, s, e) or \
                 text[s:e] in _NOT_A_NAME or text[s:e] in _STOP_WORD_SET:
             continue
-        if (jieba.dt.FREQ.get(text[s:e]) or 0) >= 20 or not _clause_name(text, s, e):
+        if (jieba.dt.FREQ.get(text[s:e]) or 0) >= 20 or not (full or _clause_name(text, s, e)):
             continue
         yield s, e, 0.75
 

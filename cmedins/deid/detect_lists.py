@@ -1,0 +1,134 @@
+"""Names that share a list with a name already found: 参加人员：文静、常青、左建华、黎梦瑶.
+
+Rosters, author lines, shift tables and sign-off lines enumerate people; a detector that finds one of them by its
+own evidence (a title, a label, the model) says what the list is. Its other items then need much less evidence of
+their own: a surname followed by name-typical characters, even when the whole reads as a word (文静, 常青, 甘露 are
+words and given names). This is a second pass over the spans already resolved, like the propagation of names
+across a record's sections (`detect.propagation_terms`), so it sees the model's spans as well as the rules'.
+
+A list here is a run of items between hard boundaries (sentence ends, line breaks, colons, brackets, spaces)
+separated by 、，, — and only a list whose every item is name-shaped counts (2-4 Han characters, or an interpunct
+name; authors' affiliation digits and asterisks stripped), except the items holding a found name, which may carry
+words before or after it (助手钟毓秀, 左建华主任). So 张三、高血压病史 is no list of names, while 作者：冉思远1，钟瀚2，
+甘露1 is one.
+
+The speakers of a chat or a transcript are such a list too, one per line: when one line-opening label
+(宋晓梅：在护士站) is a found name, the other labels that read as names are names (文静：找到了).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import jieba
+
+from cmedins.deid.detect_ner import given_char_score
+from cmedins.deid.lexicon import lexicon
+from cmedins.deid.spans import Span
+
+SOURCE = "name_list"
+_SCORE = 0.7
+# A list lives between these: a sentence end, a line, a label's colon, a bracket, a quote, a space.
+_SEGMENT = re.compile(r"[^。；;！？!?.．\n\r：:（）()【】\[\]“”\"《》<>\s]+")
+_SEPARATOR = re.compile(r"[、，,]")
+_ITEM = re.compile(r"[\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff]{1,8}(?:[·•][\u4e00-\u9fff]{1,8})+")
+_AFFILIATION = re.compile(r"[\d*＊#†‡,]+$")  # 冉思远1, 钟瀚2*, 李明1,2: an author's affiliation marks
+_MAX_WORD_FREQ = 2000  # 和平, 方案, 程序: too common a word to be a name on a list's say-so
+_MIN_MEAN_SCORE = 0.0  # the given name's characters, on average at least as typical of names as of words
+_MIN_CHAR_SCORE = -2.5  # and none of them a character names almost never hold (血, 疗)
+_SPEAKER = re.compile(r"^[ \t\u3000]*([\u4e00-\u9fff]{2,4})[ \t\u3000]*[:：]", re.MULTILINE)
+
+
+def _items(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The items of one segment as [start, end) ranges, stripped of spaces and affiliation marks."""
+    out = []
+    pos = start
+    for sep in [*_SEPARATOR.finditer(text, start, end), None]:
+        s, e = pos, (sep.start() if sep else end)
+        pos = sep.end() if sep else end
+        while s < e and text[s].isspace():
+            s += 1
+        m = _AFFILIATION.search(text, s, e)
+        if m is not None and m.start() > s:
+            e = m.start()
+        out.append((s, e))
+    return out
+
+
+def _surname_len(value: str) -> int:
+    lx = lexicon()
+    for k in (4, 2):
+        if value[:k] in lx.compound_surnames:
+            return k
+    return 1 if value[:1] in lx.surnames else 0
+
+
+def sibling_name(value: str) -> bool:
+    """An item of a list of names that is itself a name: a surname and a name-typical given name of one or two
+    characters, not a protected medical word, not a common word, not a role (护士长)."""
+    lx = lexicon()
+    if "·" in value or "•" in value:
+        return not any(lx.starts_with_allowed(part) for part in re.split("[·•]", value))
+    n_sur = _surname_len(value)
+    given = value[n_sur:]
+    if not n_sur or not 1 <= len(given) <= 2:
+        return False
+    if lx.starts_with_allowed(value) or lx.ends_with_allowed(value) or value in lx.allow or \
+            value in lx.names.not_a_name or value in lx.names.kinship or value in lx.names.care_roles:
+        return False
+    if (jieba.dt.FREQ.get(value) or 0) >= _MAX_WORD_FREQ:
+        return False
+    scores = [given_char_score(ch) for ch in given]
+    return sum(scores) / len(scores) >= _MIN_MEAN_SCORE and min(scores) >= _MIN_CHAR_SCORE
+
+
+def _anchored(items: list[tuple[int, int]], persons: list[tuple[int, int]]) -> list[int]:
+    """Indexes of the items that hold a found name at their start (左建华主任) or at their end (助手钟毓秀)."""
+    found = []
+    for k, (s, e) in enumerate(items):
+        if any(s <= ps < pe <= e and (ps == s or pe == e) for ps, pe in persons):
+            found.append(k)
+    return found
+
+
+def list_siblings(text: str, spans: list[Span]) -> Iterator[Span]:
+    """PERSON spans for the unfound items of every list of names in `text` that holds a found PERSON."""
+    persons = sorted((s.start, s.end) for s in spans if s.entity_type == "PERSON")
+    if not persons:
+        return
+    taken = sorted((s.start, s.end) for s in spans)
+    for seg in _SEGMENT.finditer(text):
+        if not any(seg.start() <= s and e <= seg.end() for s, e in persons) or not _SEPARATOR.search(seg.group()):
+            continue
+        items = _items(text, seg.start(), seg.end())
+        anchors = _anchored(items, persons)
+        if not anchors:
+            continue
+        if not all(k in anchors or _ITEM.fullmatch(text, s, e) for k, (s, e) in enumerate(items)):
+            continue
+        if len(anchors) == len(items):
+            continue
+        for k, (s, e) in enumerate(items):
+            if k in anchors or any(ts < e and s < te for ts, te in taken):
+                continue
+            if sibling_name(text[s:e]):
+                yield Span(s, e, "PERSON", _SCORE, SOURCE)
+
+
+def speaker_names(text: str, spans: list[Span]) -> Iterator[Span]:
+    """PERSON spans for the line-opening speaker labels of a text where one such label is a found PERSON."""
+    labels = [(m.start(1), m.end(1)) for m in _SPEAKER.finditer(text)]
+    if len(labels) < 2:
+        return
+    persons = {(s.start, s.end) for s in spans if s.entity_type == "PERSON"}
+    if not any(label in persons for label in labels):
+        return
+    taken = [(s.start, s.end) for s in spans]
+    person_labels = set(lexicon().strong_person_labels) | set(lexicon().weak_person_labels)
+    for s, e in labels:
+        value = text[s:e]
+        if value in person_labels or any(ts < e and s < te for ts, te in taken):
+            continue
+        if sibling_name(value):
+            yield Span(s, e, "PERSON", _SCORE, SOURCE)
