@@ -226,3 +226,16 @@ def test_address_date_and_hospital_families(text: str, gone: list[str], kept: li
     out = deidentify_texts([text], DeidConfig())[0].text
     assert all(g not in out for g in gone), out
     assert all(k in out for k in kept), out
+
+
+def test_first_text_of_a_process_is_judged_like_any_other() -> None:
+    """jieba loads its dictionary lazily; the padding check once read it before that, so a fresh process took
+    `向阳　见证人` for the padded name 阳见 on its first text only (output depended on what the process did before)."""
+    import subprocess
+    import sys
+
+    code = ("from cmedins.deid import DeidConfig, deidentify_texts as d; import sys; "
+            "t = '谈话医师：向阳　见证人：魏红霞'; a = d([t], DeidConfig())[0].text; b = d([t], DeidConfig())[0].text; "
+            "sys.stdout.write(str(a == b) + ' ' + str('证人' in a))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out == "True True"

@@ -12,6 +12,9 @@ PROSE = [  # hand-written: a name with no title, label or demographic tail aroun
     ("刘德明高血压病史十余年，规律服药。", "刘德明"),
     ("患者诉头痛，张建华陪同就诊。", "张建华"),
 ]
+# the model's span is a character short of the name; the whole name must go, not just the model's part of it
+CUT_SHORT = [("上级医师和光耀查房后同意上述处理。", "和"), ("情况说明：本人狄青山系患者狄大勇之兄。", "山"),
+             ("患者次仁旺堆术后第1天，神志清。", "堆")]
 NOT_NAMES = ["奥沙利铂(艾恒)150mg ivgtt d1", "替吉奥胶囊40mg po bid", "行多普勒超声检查。", "予安维汀+化疗。",
              "胃窦小弯侧见溃疡。", "予美多芭口服，墨菲征阴性。"]
 
@@ -20,6 +23,12 @@ NOT_NAMES = ["奥沙利铂(艾恒)150mg ivgtt d1", "替吉奥胶囊40mg po bid",
 def test_the_model_adds_names_the_rules_miss(text: str, name: str) -> None:
     assert name in deidentify_texts([text], DeidConfig(ner=False))[0].text  # the rules alone leave it
     assert name not in deidentify_texts([text], DeidConfig(ner=True))[0].text
+
+
+@pytest.mark.parametrize(("text", "rest"), CUT_SHORT)
+def test_a_name_the_model_cuts_short_goes_whole(text: str, rest: str) -> None:
+    out = deidentify_texts([text], DeidConfig(ner=True))[0].text
+    assert "[姓名]" in out and rest not in out.replace("[姓名]", "")
 
 
 @pytest.mark.parametrize("text", NOT_NAMES)

@@ -77,6 +77,7 @@ def sibling_name(value: str) -> bool:
     if lx.starts_with_allowed(value) or lx.ends_with_allowed(value) or value in lx.allow or \
             value in lx.names.not_a_name or value in lx.names.kinship or value in lx.names.care_roles:
         return False
+    jieba.initialize()  # the dictionary loads lazily; FREQ is empty until then
     if (jieba.dt.FREQ.get(value) or 0) >= _MAX_WORD_FREQ:
         return False
     scores = [given_char_score(ch) for ch in given]

@@ -261,6 +261,29 @@ def _no_word_over(text: str, s: int, e: int) -> bool:
     return flag not in _NOT_NAME_FLAGS and (len(word) < e - s or flag.startswith("nr"))
 
 
+_PHRASE_FLAGS = frozenset(("v", "vn", "vd", "i", "l", "t", "c", "d", "p", "f", "m"))
+
+
+def _phrase_after_slot(text: str, s: int, e: int) -> bool:
+    """text[s:e], unclosed after a kinship or role word, starts a phrase rather than a name: jieba's first word
+    there is a conjunction (和新生儿), a verb, idiom or time word (谈谈心, 平时), or a word ending inside it while
+    another word runs across its end (平时|应该, 呼叫|救护车); a name that is also a word (配偶胡琴, 马超) stays."""
+    words = tags(text[s:e + 3])
+    word, flag = words[0]
+    if len(word) == 1 and flag in ("c", "p") and word in _LX.weak_surnames:
+        return True  # 母亲和新生儿: a conjunction, not the surname 和
+    if len(word) < 2 or flag.startswith("nr"):
+        return False
+    if len(word) >= e - s:
+        return flag in _PHRASE_FLAGS
+    pos = 0
+    for w, _ in words:
+        if pos < e - s < pos + len(w):
+            return True  # a word straddles the candidate's end
+        pos += len(w)
+    return False
+
+
 def _weak_given_ok(text: str, i: int) -> bool:
     """After a kinship word or a marked label, a weak surname (于, 向) starts a name when jieba reads what follows
     as a name or a noun (配偶于叶寒), not as time, place or kin (于今年, 于当地, 和母亲)."""
@@ -720,6 +743,9 @@ def label_surname(scan: _Scan) -> Iterator[Hit]:
         if slot.is_strong and not closed and _SPEAKER.fullmatch(label) and not _DEMOGRAPHIC.match(text, end) \
                 and not _reads_as_name(text, cs, end, lenient=True):
             continue  # 医生：支原体感染…: a chat speaker's line, not a name field
+        if (kin or role) and not (slot.is_strong or slot.n_sur == 2 or gap or closed or slot.marked) and \
+                not _DEMOGRAPHIC.match(text, end) and _phrase_after_slot(text, cs, end):
+            continue  # 母亲和新生儿, 母亲呼叫救护车, 朋友平时应该: what follows the kinship word is no name
         if slot.is_strong or slot.n_sur == 2 or gap or kin or role or (closed and slot.marked) or \
                 _DEMOGRAPHIC.match(text, end) or _reads_as_name(text, cs, end, lenient=slot.marked or closed):
             yield cs, end, 0.88 if slot.is_strong else 0.8

@@ -255,9 +255,20 @@ def _repair(text: str, s: int, e: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out if b > a]
 
 
+_CLOSES_NAME = frozenset("，,。；;、：:（()）)!?！？ \t\u3000\n系于称诉是为的") | {""}  # what may follow a name
+
+
 def _variants(text: str, s: int, e: int) -> list[tuple[int, int]]:
-    """The span, then without a kinship character before it or a kinship tail after it (孙旦增尼玛, 秀英婶)."""
-    out = [(s, e)]
+    """The span; one character longer when the model stopped a character short of a name's end (狄青|山系患者之兄,
+    次仁旺|堆，); with the surname the model left off (和|光耀查房, 时|佳怡); then without a kinship character before
+    it or a kinship tail after it (孙旦增尼玛, 秀英婶)."""
+    out = []
+    if e - s >= 2 and e < len(text) and _HAN.match(text[e]) and text[e + 1:e + 2] in _CLOSES_NAME and \
+            text[e] not in _CLOSES_NAME and (_surname_len(text[s:e]) or _minority_name(text[s:e + 1])):
+        out.append((s, e + 1))
+    out.append((s, e))
+    if e - s == 2 and s > 0 and not _surname_len(text[s:e]) and _surname_len(text[s - 1]):
+        out.append((s - 1, e))
     if e - s >= 3 and text[s] in _KIN_CHARS:
         out.append((s + 1, e))
     if e - s >= 3 and text[e - 1] in _TAIL_CHARS:

@@ -78,6 +78,7 @@ def _padding_closes(text: str, i: int) -> bool:
         run += 1
     if text[i] == " " and (run > 2 or sur in lx.weak_surnames):
         return False  # an ASCII space separates words in much real text (第四章 肾小管): only 张 三 at a field's end
+    jieba.initialize()  # the dictionary loads lazily: read before that, every pair would look like no word at all
     freq = jieba.dt.FREQ
     if (freq.get(before + sur) or 0) >= _WORD or (run >= 2 and (freq.get(text[i + 1:i + 3]) or 0) >= _WORD):
         return False
