@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 import jieba
 
-from cmedins.deid.detect_ner import given_char_score
+from cmedins.deid.detect_ner import _surname_len, given_char_score
 from cmedins.deid.lexicon import lexicon
 from cmedins.deid.spans import Span
 
@@ -54,14 +54,6 @@ def _items(text: str, start: int, end: int) -> list[tuple[int, int]]:
             e = m.start()
         out.append((s, e))
     return out
-
-
-def _surname_len(value: str) -> int:
-    lx = lexicon()
-    for k in (4, 2):
-        if value[:k] in lx.compound_surnames:
-            return k
-    return 1 if value[:1] in lx.surnames else 0
 
 
 def sibling_name(value: str) -> bool:
