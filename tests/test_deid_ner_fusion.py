@@ -62,3 +62,13 @@ def test_names_the_first_rules_missed_on_hand_written_notes() -> None:
     outs = deidentify_texts([t for t, _ in cases], DeidConfig(ner=True))
     assert [name in out.text for (_, name), out in zip(cases, outs, strict=True)] == [False] * len(cases)
     assert deidentify_texts(["患者张某某诉头痛。"], DeidConfig(ner=True))[0].text == "患者张某某诉头痛。"
+
+
+@pytest.mark.parametrize(("text", "span", "drug"), [
+    ("予艾恒150毫克静滴", (1, 3), True), ("奥沙利铂(艾恒)200毫克", (5, 7), True), ("予艾恒0.5克口服", (1, 3), True),
+    ("患者王建国，45岁", (2, 5), False), ("王建国13800138000", (0, 3), False),
+])
+def test_a_dose_in_chinese_units_marks_a_drug_not_a_name(text: str, span: tuple[int, int], drug: bool) -> None:
+    from cmedins.deid.detect_ner import _drug_context
+
+    assert _drug_context(text, *span) is drug

@@ -127,8 +127,9 @@ def plausible_name(value: str) -> bool:
     return not any((jieba.dt.FREQ.get(value[i:i + 2]) or 0) >= 2000 for i in range(n_sur, len(value) - 1))
 
 
-# what follows a drug, not a person: a dose, a form, a regimen (艾恒200mg, 奥沙利铂(艾恒)150mg, 吉奥胶囊, 吉奥方案)
-_DOSE = r"\d+(?:\.\d+)?\s*(?:mg|g\b|ml|μg|ug|iu|u\b|万|片|粒|支|袋|丸|滴|喷|揿)"  # a dose, not an age or a phone
+# what follows a drug, not a person: a dose, a form, a regimen (艾恒200mg, 奥沙利铂(艾恒)150毫克, 吉奥胶囊, 吉奥方案);
+# a dose has a unit, so an age or a phone after a name is no dose
+_DOSE = r"\d+(?:\.\d+)?\s*(?:mg|g\b|ml|μg|ug|iu|u\b|毫克|微克|毫升|克|单位|万|片|粒|支|袋|丸|滴|喷|揿)"
 _DRUG_AFTER = re.compile(r"[）)]?\s*(?:[（(][^）)]{0,12}[）)])?\s*(?:" + _DOSE + r"|[+＋/]|片|粒|胶囊|注射|针|口服|"
                          r"静滴|静脉|方案|化疗|治疗|单抗|联合|序贯|维持|mg|g\b|ml|μg|ug|iu|U\b)", re.IGNORECASE)
 _DRUG_BEFORE = ("予", "给予", "口服", "静滴", "联合", "加用", "改用", "换用", "停用", "服用", "使用", "应用", "+", "＋")
