@@ -121,7 +121,7 @@ def _serial(texts: list[str], cfg: DeidConfig, keys: list, info: dict, secret: b
         spans = [resolve(r, cfg.threshold) for r in raw]
         for j, t in enumerate(group_texts if cfg.rules else []):
             siblings = [*list_siblings(t, spans[j]), *speaker_names(t, spans[j])]
-            if siblings:  # the other items of a list that holds a found name (see detect_lists)
+            if siblings:  # the rest of a list or of a chat's speakers that holds a found name (detect_lists)
                 raw[j] += siblings
                 spans[j] = resolve(raw[j], cfg.threshold)
         extra = propagation_terms(group_texts, spans)
