@@ -72,3 +72,19 @@ def test_a_dose_in_chinese_units_marks_a_drug_not_a_name(text: str, span: tuple[
     from cmedins.deid.detect_ner import _drug_context
 
     assert _drug_context(text, *span) is drug
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("患者Maria Fernanda Oliveira，女，23岁，巴西籍。", "Maria Fernanda Oliveira"),  # the model tags only Maria
+    ("由柏林神经肌肉病中心Hans-Peter Krüger教授远程会诊。", "Hans-Peter Krüger"),  # the model tags only Krüger
+    ("受检者：John O'Connell，男，36岁。", "John O'Connell"),
+])
+def test_a_latin_name_goes_whole(text: str, name: str) -> None:
+    out = deidentify_texts([text], DeidConfig(ner=True))[0].text
+    assert not any(word in out for word in name.replace("-", " ").split())
+
+
+@pytest.mark.parametrize("text", ["伴Down综合征。", "John Cunningham 病毒感染。",
+                                  "据Australian Department of Health统计。"])
+def test_latin_eponyms_and_institutions_stay(text: str) -> None:
+    assert deidentify_texts([text], DeidConfig(ner=True))[0].text == text

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import jieba
 
-from cmedins.deid.detect_ner import plausible_name
+from cmedins.deid.detect_ner import EPONYM_AFTER, plausible_name
 from cmedins.deid.lexicon import lexicon
 from cmedins.deid.postags import tags
 from cmedins.deid.spans import Span
@@ -814,6 +814,8 @@ def romanised_name(scan: _Scan) -> Iterator[Hit]:
     surnames = _LX.pinyin_surnames
     for m in _romanised().finditer(text):
         a, b = m.group("a"), m.group("b")
+        if EPONYM_AFTER.match(text, m.end() + (text[m.end():m.end() + 1] == " ")):
+            continue  # John Cunningham 病毒, Stevens Johnson 综合征: an eponym
         if m.group("en") is not None or (a in surnames and _pinyin_given(b)) or \
                 (b in surnames and a is not None and len(a) >= 2 and _pinyin_given(a)):
             yield m.start(), m.end(), 0.8

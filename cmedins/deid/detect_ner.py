@@ -134,7 +134,7 @@ _DRUG_AFTER = re.compile(r"[）)]?\s*(?:[（(][^）)]{0,12}[）)])?\s*(?:" + _DO
                          r"静滴|静脉|方案|化疗|治疗|单抗|联合|序贯|维持|mg|g\b|ml|μg|ug|iu|U\b)", re.IGNORECASE)
 _DRUG_BEFORE = ("予", "给予", "口服", "静滴", "联合", "加用", "改用", "换用", "停用", "服用", "使用", "应用", "+", "＋")
 # what follows an eponym, not a person: 墨菲征, 帕金森病, 史密斯骨折, 库欣综合征, 巴宾斯基反射 (not 病情, 病房)
-_EPONYM_AFTER = re.compile(r"征|氏|综合[征症]|试验|定律|现象|反射|效应|骨折|杂音|分期|评分|手术"
+EPONYM_AFTER = re.compile(r"征|氏|综合[征症]|试验|定律|现象|反射|效应|骨折|杂音|分期|评分|手术"
                            r"|病(?![情房历人区床员例程])"
                            r"|[-－][\u4e00-\u9fff]")  # 霍恩-雅尔分期, 冯·希佩尔-林道病: a hyphenated eponym
 _NOT_GIVEN_POS = frozenset(("f", "m", "q", "p", "c", "u", "d", "r", "uj", "ul", "v", "vd", "vn", "ad"))
@@ -183,7 +183,7 @@ def _drug_context(text: str, s: int, e: int) -> bool:
     """The span stands where drugs or eponyms stand: a dose, form or regimen right after it, a prescribing verb
     before it, or a sign, syndrome or fracture after it."""
     return _DRUG_AFTER.match(text, e) is not None or text[max(0, s - 2):s].endswith(_DRUG_BEFORE) or \
-        _EPONYM_AFTER.match(text, e) is not None
+        EPONYM_AFTER.match(text, e) is not None
 
 
 def _accept(text: str, s: int, e: int) -> bool:
@@ -191,8 +191,8 @@ def _accept(text: str, s: int, e: int) -> bool:
     if _nickname(value):  # 老王: not one jieba word, so the word-boundary checks do not apply
         return not _inside_allowed(text, s, e) and not _glued_before(text, s)
     if _minority_name(value):
-        return not _inside_allowed(text, s, e) and _EPONYM_AFTER.match(text, e) is None and \
-            _EPONYM_AFTER.fullmatch(value[-1]) is None and text[s - 1:s] not in ("-", "－")
+        return not _inside_allowed(text, s, e) and EPONYM_AFTER.match(text, e) is None and \
+            EPONYM_AFTER.fullmatch(value[-1]) is None and text[s - 1:s] not in ("-", "－")
     return plausible_name(value) and not _inside_allowed(text, s, e) and _word_aligned(text, s, e) and \
         text[s - 1:s] not in ("-", "－") and \
         not _drug_context(text, s, e) and not _glued_before(text, s) and not _given_reads_as_word(value)
@@ -277,6 +277,39 @@ def _variants(text: str, s: int, e: int) -> list[tuple[int, int]]:
     return out
 
 
+# a word of a name in Latin script: Maria, O'Connell, Krüger, Hans-Peter, Ji-won
+_LATIN_WORD = r"[A-Z][a-zà-ÿ]*(?:['’][A-Z]?[a-zà-ÿ]+)?(?:-[A-Za-zà-ÿ][a-zà-ÿ]+)*"
+_LATIN_SPAN = re.compile(rf"{_LATIN_WORD}(?: {_LATIN_WORD})*")
+_LATIN_BEFORE = re.compile(rf"(?:{_LATIN_WORD}[ -])+$")
+_TITLE_AFTER = re.compile(r"\s*(?:教授|医生|医师|大夫|主任|博士|先生|女士|小姐)")
+# words of an institution's name, not a person's (Australian Department of Health)
+_ORG_WORDS = frozenset(("Department", "Hospital", "University", "Institute", "Center", "Centre", "College", "School",
+                        "Society", "Association", "Ministry", "Health", "Clinic", "Foundation", "Council", "Group",
+                        "Organization", "Organisation", "Press", "Journal", "National", "International"))
+
+
+def _latin_name(text: str, s: int, e: int) -> tuple[int, int] | None:
+    """A name in Latin script from the model's span, which often holds only one of its words (Maria of Maria
+    Fernanda Oliveira, Krüger of Hans-Peter Krüger): stretched over the capitalised words around it, and kept when
+    it has two words or more, or one before a title (Krüger教授), and no eponym's tail (John Cunningham 病毒) or
+    institution's word (Department of Health)."""
+    before = _LATIN_BEFORE.search(text, max(0, s - 60), s)
+    a = before.start() if before else s
+    m = _LATIN_SPAN.match(text, a)
+    if m is None or m.end() < e:
+        return None
+    b = m.end()
+    value = text[a:b]
+    if a > 0 and text[a - 1].isascii() and text[a - 1].isalnum():
+        return None  # glued to a longer Latin token
+    words = value.replace("-", " ").split()
+    lx = lexicon()
+    if any(w in lx.allow or w.lower() in lx.allow or w in _ORG_WORDS for w in words) or text.startswith(" of ", b) or \
+            EPONYM_AFTER.match(text, b + (text[b:b + 1] == " ")) is not None:
+        return None
+    return (a, b) if len(words) >= 2 or _TITLE_AFTER.match(text, b) else None
+
+
 def ner_person_spans(texts: Sequence[str], model_path: str | None = None) -> list[list[Span]]:
     """PERSON spans the model finds in each text that read as names (`plausible_name`), do not cut a word and do
     not stand where drugs stand; source `ner`."""
@@ -288,6 +321,11 @@ def ner_person_spans(texts: Sequence[str], model_path: str | None = None) -> lis
         kept = []
         for s0, e0, label in spans:
             if label != "PERSON":
+                continue
+            if _LATIN_SPAN.fullmatch(text, s0, e0):
+                latin = _latin_name(text, s0, e0)
+                if latin is not None and all((k.start, k.end) != latin for k in kept):  # one per name
+                    kept.append(Span(*latin, "PERSON", 0.7, "ner"))
                 continue
             for a, b in _repair(text, _trim_role_prefix(text, s0, e0), e0):
                 for s, e in _variants(text, a, b):
