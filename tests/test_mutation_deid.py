@@ -3,10 +3,13 @@ and the typing of masked numbers (the placeholder a reader sees)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cmedins.deid.anonymize import date_offset
 from cmedins.deid.detect import candidate_spans
+from cmedins.stage import StageContext, StageOutput
 
 
 @pytest.mark.parametrize("max_days", [1, 5, 180])
@@ -55,3 +58,64 @@ def test_resolve_keeps_every_character_of_overlapping_spans_covered_once() -> No
     covered = [i for s in kept for i in range(s.start, s.end)]
     assert sorted(covered) == list(range(2, 13))  # every character once: no gap, no overlap
     assert {(s.start, s.end, s.entity_type) for s in kept} == {(2, 5, "NAME"), (5, 10, "PHONE"), (10, 13, "ADDRESS")}
+
+
+def test_luhn_needs_twelve_digits_at_least() -> None:
+    """Bank and insurance card numbers have 12+ digits: a shorter number passing the Luhn sum is no card."""
+    from cmedins.deid.checksums import luhn_valid
+
+    assert luhn_valid("123456789015")  # 12 digits, check digit right
+    assert not luhn_valid("123456789016")
+    assert not luhn_valid("12345678903")  # 11 digits whose Luhn sum is 0 mod 10
+
+
+def _stage_rows(tmp_path: Path, rows: list[dict], row_offset: int = 0) -> StageOutput:
+    from test_deid_stage import SECRET, _table
+
+    from cmedins.deid.config import DeidConfig
+    from cmedins.deid.stage import deid_stage
+
+    return deid_stage(_table(rows), DeidConfig(), StageContext(seed=1, workdir=tmp_path, secret=SECRET,
+                                                               row_offset=row_offset))
+
+
+def test_an_event_that_cannot_be_placed_does_not_drop_the_events_after_it(tmp_path: Path) -> None:
+    from test_deid_stage import _record
+
+    good = _record(1)["events"][0]
+    lost = {**good, "sentence": "这一句不在原文里"}
+    elsewhere = {**good, "section": "not_a_section"}
+    empty = {**good, "sentence": ""}
+    out = _stage_rows(tmp_path, [_record(1, events=[lost, elsewhere, empty, good])])
+    events = out.kept.to_pylist()[0]["events"]
+    assert [e["sentence"] for e in events][0] == ""  # an empty sentence passes through as it is
+    assert len(events) == 2 and "钱" not in events[1]["sentence"] and events[1]["sentence"]
+    assert out.stats["events_dropped_not_in_section"] == 2
+
+
+def test_a_quarantined_row_is_named_by_its_row_in_the_whole_table(tmp_path: Path) -> None:
+    from datetime import date
+
+    from test_deid_stage import _record
+
+    out = _stage_rows(tmp_path, [_record(1), _record(2, patient_birth_date=date(2030, 1, 1))], row_offset=10)
+    q = out.quarantined.to_pylist()[0]
+    assert q["row"] == 12 and "records row 12 field patient_birth_date" in q["message"]
+
+
+def test_map_span_follows_every_replacement_before_and_inside_the_range() -> None:
+    """Each sentence of the input maps onto the same sentence of the output, whatever the replacements before it
+    (placeholders longer and shorter than what they replace) and inside it."""
+    from cmedins.deid import DeidConfig, deidentify_texts
+
+    sentences = ["患者张建国于2023年3月2日入院。", "电话13800138000，邮箱zhang@example.com。", "复诊。",
+                 "联系人李四，住址北京市海淀区中关村大街1号。", "无。"]
+    text = "".join(sentences)
+    res = deidentify_texts([text], DeidConfig())[0]
+    assert len(res.entities) >= 5
+    out_sentences = [s + "。" for s in res.text.split("。")[:-1]]
+    pos = 0
+    for raw, expected in zip(sentences, out_sentences, strict=True):
+        a, b = res.map_span(pos, pos + len(raw))
+        assert res.text[a:b] == expected
+        pos += len(raw)

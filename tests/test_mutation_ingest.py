@@ -73,3 +73,13 @@ def test_rejected_rows_count_towards_the_batch_size(tmp_path: Path) -> None:
     batches = list(read_csv(path, "gb18030", ",", 3))
     assert [b.rows for b in batches] == [[1, 3], [4, 5, 6], [7]]
     assert [len(b.rejects) for b in batches] == [1, 0, 0]
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8"])
+def test_a_cell_longer_than_the_csv_modules_default_limit_is_read(tmp_path: Path, encoding: str) -> None:
+    """Python's csv module refuses fields over 128 KiB by default; a long note must reach the size check at
+    coercion, not fail the file."""
+    long_row = {**good_row(1), "present_illness": "胸闷" * 100_000}  # 200,000 characters
+    path = write_csv(tmp_path / "r.csv", [long_row, good_row(2)], encoding)
+    batches = list(read_csv(path, encoding, ",", 10))
+    assert [b.rows for b in batches] == [[1, 2]] and batches[0].rejects == []
