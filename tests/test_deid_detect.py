@@ -239,3 +239,9 @@ def test_first_text_of_a_process_is_judged_like_any_other() -> None:
             "sys.stdout.write(str(a == b) + ' ' + str('证人' in a))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out == "True True"
+
+
+@pytest.mark.parametrize("text", ["出院：2023年十二月二十五日。", "2023年3月二十五日复查。", "于2019年十月入院。"])
+def test_a_date_with_chinese_numerals_for_month_or_day_keeps_only_its_year(text: str) -> None:
+    out = deidentify_texts([text], DeidConfig(date_mode="year"))[0].text
+    assert "月" not in out and "日" not in out and "十" not in out and ("2023" in out or "2019" in out)

@@ -192,6 +192,7 @@ RULE_CASES: dict[str, tuple[list, list]] = {
     "label_weak": (
         [
             ("外甥于浩然陪同。", "于浩然"),
+            ("配偶于洁体健。", "于洁"),  # the name ends where the status (体健) begins
             ("患者于婷萱，1周前出现腹泻。", "于婷萱"),
             ("病人于梓萱，3天前出现咳嗽。", "于梓萱"),
             ("上级医师 于建设；", "于建设"),

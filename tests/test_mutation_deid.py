@@ -119,3 +119,49 @@ def test_map_span_follows_every_replacement_before_and_inside_the_range() -> Non
         a, b = res.map_span(pos, pos + len(raw))
         assert res.text[a:b] == expected
         pos += len(raw)
+
+
+@pytest.mark.parametrize("name", ["张建国", "张伟", "欧阳明辉"])
+def test_a_name_found_with_its_label_is_removed_bare_in_the_same_group(name: str) -> None:
+    from cmedins.deid import DeidConfig, deidentify_texts
+
+    texts = [f"患者：{name}，男，45岁。", f"今日{name}情况稳定。"]
+    assert name in deidentify_texts(texts[1:], DeidConfig())[0].text  # alone, nothing says it is a name
+    assert all(name not in r.text for r in deidentify_texts(texts, DeidConfig(), groups=[0, 0]))
+
+
+@pytest.mark.parametrize(("numeral", "value"), [("7", 7), ("三", 3), ("十", 10), ("十二", 12), ("二十", 20),
+                                                ("二十五", 25), ("三十一", 31)])
+def test_chinese_numerals_of_months_and_days(numeral: str, value: int) -> None:
+    from cmedins.deid.detect_dates import _cn_int
+
+    assert _cn_int(numeral) == value
+
+
+@pytest.mark.parametrize(("item", "name"), [
+    ("王谦退", True), ("王谦跟", False),  # 跟 (-2.98) is below the per-character floor (-2.5), 退 (-2.49) is not
+    ("王拧", True), ("王泵", False),  # mean given-name score +0.25 passes, -0.30 does not
+    ("冷静", True), ("公安", False),  # a word under 2,000 in jieba's dictionary may be a name; a commoner one not
+    ("护士长", False), ("高血压", False),  # a role, a protected medical word
+])
+def test_a_list_item_is_a_name_by_the_documented_thresholds(item: str, name: bool) -> None:
+    from cmedins.deid.detect_lists import sibling_name
+
+    assert sibling_name(item) is name
+
+
+def test_a_list_whose_found_name_is_its_last_item_gives_the_items_before() -> None:
+    from cmedins.deid import DeidConfig, deidentify_texts
+
+    text = "会诊记录\n冉思远、甘露、蔺志强医生\n同意手术。"
+    res = deidentify_texts([text], DeidConfig())[0]
+    assert res.text == "会诊记录\n[姓名]、[姓名]、[姓名]\n同意手术。"
+
+
+@pytest.mark.parametrize(("text", "kept"), [("Admitted on January 5, 2023.", "2023-01"),
+                                            ("Seen on 5 February 2023.", "2023-02"),
+                                            ("Seen on Dec 5, 2023.", "2023-12")])
+def test_english_month_names_keep_their_own_month(text: str, kept: str) -> None:
+    from cmedins.deid import DeidConfig, deidentify_texts
+
+    assert kept in deidentify_texts([text], DeidConfig(date_mode="year_month"))[0].text

@@ -33,6 +33,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cnnum", re.compile(r"(?P<cy>[〇零○O一二三四五六七八九]{4})年"
                          r"(?P<cm>十[一二]?|[一二三四五六七八九]|1[0-2]|0?[1-9])月"
                          r"(?:(?P<cd>[一二]?十[一二三四五六七八九]?|三十一?|[一二三四五六七八九]|3[01]|[12]\d|0?[1-9])[日号])?")),
+    # 2023年十二月二十五日, 2023年3月二十五日: a year in digits, the month or the day in Chinese numerals
+    ("cnmix", re.compile(r"(?<!\d)" + _Y + r"\s*年\s*(?P<cm>十[一二]?|[一二三四五六七八九]|1[0-2]|0?[1-9])\s*月"
+                         r"(?:\s*(?P<cd>[一二]?十[一二三四五六七八九]?|三十一?|[一二三四五六七八九]|3[01]|[12]\d|0?[1-9])"
+                         r"\s*[日号])?")),
     # 2023-03-05, 2023/3/5, 2023.03.05 (optionally followed by a time)
     ("iso", re.compile(r"(?<![\d.])" + _Y + r"\s?(?P<sep>[\-/.])\s?" + _M + r"\s?(?P=sep)\s?" + _D + r"(?![\d])")),
     # 24-05-07 (two-digit year, dashes or slashes only: 1.2.3 is a version or a value)
@@ -103,8 +107,8 @@ def _parts(kind: str, m: re.Match[str]) -> tuple[int, int, int]:
     g = m.groupdict()
     if kind == "cnmd":
         return 0, _cn_int(g["cm"]), _cn_int(g["cd"])
-    if kind == "cnnum":
-        y = int("".join(str(_CN_DIGIT[c]) for c in g["cy"]))
+    if kind in ("cnnum", "cnmix"):
+        y = int(g["y"]) if kind == "cnmix" else int("".join(str(_CN_DIGIT[c]) for c in g["cy"]))
         return y, _cn_int(g["cm"]), _cn_int(g["cd"]) if g.get("cd") else 0
     if kind == "en":
         name = (g["mn"] or g["mn2"])[:3].lower()
@@ -132,7 +136,7 @@ def detect_dates(folded: str) -> list[Span]:
         # cheap gates: most patterns need a 4-digit year, 年 or 月; skip them on texts that have none
         if kind in ("iso", "compact", "dmy", "ym") and not has_year:
             continue
-        if (kind == "cn" and not (has_year and has_nian)) or (kind in ("cn2", "cnnum") and not has_nian) or \
+        if (kind in ("cn", "cnmix") and not (has_year and has_nian)) or (kind in ("cn2", "cnnum") and not has_nian) or \
                 (kind == "cnmd" and not has_yue):
             continue
         if (kind == "md" and not has_yue) or (kind in ("mdnum", "iso2") and "-" not in folded and "/" not in folded):
@@ -160,7 +164,7 @@ def detect_dates(folded: str) -> list[Span]:
             before = folded[max(0, s - 10):s]
             is_birth = bool(birth_label.search(before)) or bool(_BIRTH_AFTER.match(folded, e))
             etype = "BIRTH_DATE" if is_birth else "DATE"
-            score = 0.9 if kind in ("cn", "cnnum", "iso", "en") else \
+            score = 0.9 if kind in ("cn", "cnnum", "cnmix", "iso", "en") else \
                 (0.65 if kind in ("iso2", "mdnum", "iso2dot", "mdslash") else 0.75)
             if kind == "ym" and not is_birth:
                 score = 0.6

@@ -75,6 +75,7 @@ _ESCORT_GATE = re.compile(_ESCORT_VERBS)
 _MASK_GATE = re.compile("[Xx×*＊Ｘｘ○〇]")
 _KIN_OR_ROLE = _KIN | _NOT_A_NAME | _W.relation_words  # in brackets after a label: the relation (家属（儿子）)
 _PAREN_AFTER = _W.relative_status  # 母（李桂兰）健在
+_STATUS_WORDS = tuple(w for w in _PAREN_AFTER if len(w) > 1)  # 体健, 已故: what may start inside a short candidate
 _DEMOGRAPHIC = re.compile(r"\s*(?:[，,、;；]\s*|[（(]\s*|[ \t　]+)(?:性别\s*[:：]?\s*)?[男女](?:性)?"
                           r"(?:\s*[，,、]\s*|[ \t　]+)"
                           r"(?:年龄\s*[:：]?\s*)?\d{1,3}\s*(?:岁|月|个月|天|日|周)")
@@ -337,6 +338,8 @@ def _weak_name_len(text: str, i: int, slot: bool = False) -> int:
     for n in range(_given_chars(text, i, 2, strict=False), 0, -1):
         after = text[i + n:i + n + 1]
         closed = slot and (after == "" or after in _DELIMS)  # 上级医师 于建设；: the slot is closed by the form
+        if n > 1 and text.startswith(_STATUS_WORDS, i + n - 1):
+            continue  # 配偶于洁体健: the status (体健) starts inside the candidate, so the name ends before it
         if any(c in _NOT_GIVEN for c in text[i:i + n]) or \
                 (n > 1 and not closed and (jieba.dt.FREQ.get(text[i:i + n]) or 0) >= 50):
             continue
