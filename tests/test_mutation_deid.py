@@ -165,3 +165,26 @@ def test_english_month_names_keep_their_own_month(text: str, kept: str) -> None:
     from cmedins.deid import DeidConfig, deidentify_texts
 
     assert kept in deidentify_texts([text], DeidConfig(date_mode="year_month"))[0].text
+
+
+def test_padded_names_are_the_surname_and_the_character_after_the_closed_space() -> None:
+    from cmedins.deid.text_norm import visible_view
+
+    view = visible_view("患者：李　伟，男")
+    assert view.text == "患者：李伟，男" and [(s.start, s.end) for s in view.padded_names()] == [(3, 5)]
+    assert visible_view("主任：冷　月华").padded == ()  # 月华 is a word: no padded name (and no crash reading it)
+    assert visible_view("正常　建议复查").padded == ()
+
+
+@pytest.mark.parametrize(("text", "name"), [("姓名：宁 书，女，45岁", "宁 书"), ("姓名：宁　书，女", "宁　书")])
+def test_a_name_with_a_space_inside_is_taken_whole_after_its_label(text: str, name: str) -> None:
+    from cmedins.deid.detect_names import detect_names
+
+    assert (name, "label_surname") in {(text[s.start:s.end], s.source) for s in detect_names(text)}
+
+
+def test_a_weak_surname_before_mou_and_a_place_is_a_preposition() -> None:
+    from cmedins.deid.detect_names import detect_names
+
+    assert detect_names("患者于某医院就诊。") == []
+    assert [s.source for s in detect_names("同事于某陪同就诊。")][:1] == ["label_mou"]
