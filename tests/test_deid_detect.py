@@ -245,3 +245,12 @@ def test_first_text_of_a_process_is_judged_like_any_other() -> None:
 def test_a_date_with_chinese_numerals_for_month_or_day_keeps_only_its_year(text: str) -> None:
     out = deidentify_texts([text], DeidConfig(date_mode="year"))[0].text
     assert "月" not in out and "日" not in out and "十" not in out and ("2023" in out or "2019" in out)
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("患者生于1930年，汉族。", "生于[出生日期]"), ("1930年出生于农村。", "[出生日期]出生"),
+    ("出生年份：1930", "出生年份：[出生日期]"),
+    ("症状发生于2019年冬季。", "发生于2019年"), ("2019年生育一子。", "2019年生育"),  # no birth year
+])
+def test_a_birth_year_alone_is_a_birth_date(text: str, kept: str) -> None:
+    assert kept in deidentify_texts([text], DeidConfig(date_mode="year"))[0].text

@@ -36,21 +36,24 @@ def date_offset(secret: bytes, scope: str, max_days: int) -> int:
     return k if k < 0 else k + 1
 
 
+_CN_KINDS = ("cn", "cnnum", "cn2", "cnmix")  # dates written with 年/月/日: replaced in the same form
+
+
 def _date_replacement(span: Span, value: str, cfg: DeidConfig, offset: int, ref_year: int) -> str:
     _, ymd, kind = span.source.split(":")
     y, m, d = (int(x) for x in ymd.split("-"))
     if cfg.date_mode == "year":  # HIPAA Safe Harbor: a date keeps its year only; a date without a year keeps nothing
         if not y or kind in ("md", "cnmd", "mdnum"):
             return PLACEHOLDERS["DATE"]
-        return f"{y}年" if kind in ("cn", "cnnum", "cn2") else f"{y:04d}"
+        return f"{y}年" if kind in _CN_KINDS else f"{y:04d}"
     if cfg.date_mode == "year_month":
-        if kind in ("ym",) or (kind in ("cn", "cnnum", "cn2") and d == 0):
+        if kind in ("ym",) or (kind in _CN_KINDS and d == 0):
             return value  # already year-month
         if kind in ("md", "cnmd"):
             return f"{m}月"
         if kind == "mdnum":
             return PLACEHOLDERS["DATE"]  # a bare 3-28 keeps no month: "3" alone would read as a count
-        if kind in ("cn", "cnnum", "cn2"):
+        if kind in _CN_KINDS:
             return f"{y}年{m}月"
         return f"{y:04d}-{m:02d}"
     # shift
@@ -59,7 +62,7 @@ def _date_replacement(span: Span, value: str, cfg: DeidConfig, offset: int, ref_
     except ValueError:
         return PLACEHOLDERS["DATE"]
     new = base + timedelta(days=offset)
-    if kind in ("cn", "cnnum", "cn2"):
+    if kind in _CN_KINDS:
         return f"{new.year}年{new.month}月{new.day}日" if d else f"{new.year}年{new.month}月"
     if kind in ("md", "cnmd"):
         return f"{new.month}月{new.day}日"

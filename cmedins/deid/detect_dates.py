@@ -69,6 +69,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # 3.5 / 3-5 before a visit word is too ambiguous with values; not matched on purpose.
 )
 
+# a birth year alone (出生于1930年, 1930年生人): a year of birth says the age, and past 89 that identifies
+_BIRTH_YEAR = re.compile(r"(?:出生于|(?:(?<![\u4e00-\u9fff])|(?<=[者人其]))生于|出生年份\s*[:：]?\s*|出生年\s*[:：]\s*)"
+                         r"(?P<y>(?:18|19|20)\d{2})(?:\s*年)?(?![\d年月.\-/])"
+                         r"|(?<!\d)(?P<y2>(?:18|19|20)\d{2})\s*年\s*(?=出生|生人|生(?![气活病产殖长理成日效育命存态物涯意]))")
 # a time after a date belongs to it (2024-05-26 12:47, 2020年10月25日11时7分)
 _TIME = re.compile(r"\s?(?:[01]?\d|2[0-3])(?:[:：][0-5]\d(?:[:：][0-5]\d)?|时(?:[0-5]?\d分)?|点(?:[0-5]?\d分)?)")
 _AGE = re.compile(r"(?<![\d.])(?P<n>9\d|1[01]\d)\s*(?:周岁|岁|歲|yrs?|years?)"
@@ -169,6 +173,10 @@ def detect_dates(folded: str) -> list[Span]:
             if kind == "ym" and not is_birth:
                 score = 0.6
             out.append(Span(s, e, etype, score, f"date:{y}-{mo}-{d}:{kind}"))
+    if "生" in folded:
+        for m in _BIRTH_YEAR.finditer(folded):
+            g = "y" if m.group("y") else "y2"
+            out.append(Span(m.start(g), m.end(), "BIRTH_DATE", 0.9, f"date:{m.group(g)}-0-0:birthyear"))
     age_gate = "岁" in folded or "歲" in folded or "年龄" in folded or "年齡" in folded or "yr" in folded or \
         "year" in folded
     for m in (_AGE.finditer(folded) if age_gate else ()):
