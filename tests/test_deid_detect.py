@@ -254,3 +254,16 @@ def test_a_date_with_chinese_numerals_for_month_or_day_keeps_only_its_year(text:
 ])
 def test_a_birth_year_alone_is_a_birth_date(text: str, kept: str) -> None:
     assert kept in deidentify_texts([text], DeidConfig(date_mode="year"))[0].text
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("联系人电话：一三八一二三四五六七八", "一三八"), ("他说电话是幺三九 零零零零 一一一一，记一下", "幺三九"),
+    ("身份证号一一零一零一一九九零零三零七四五一四", "一一零一"), ("邮箱：张伟@医院.中国", "张伟@"),
+])
+def test_numbers_in_chinese_digits_and_unicode_e_mails_go(text: str, gone: str) -> None:
+    assert gone not in deidentify_texts([text], DeidConfig())[0].text
+
+
+def test_a_date_or_a_quantity_in_chinese_numerals_is_no_number() -> None:
+    out = deidentify_texts(["二〇二三年，共计三十五次，一二三级护理"], DeidConfig(date_mode="year"))[0].text
+    assert out == "二〇二三年，共计三十五次，一二三级护理"  # a year alone is no date to cut

@@ -81,14 +81,33 @@ def _digits(s: str) -> str:
     return "".join(c for c in s if c.isdigit() or c in "Xx")
 
 
+# a number spoken or typed in Chinese digits (一三八一二三四五六七八, 幺 for 1 on the phone): seven or more of them
+# in a row (spaces or dashes between allowed) are an identifier's digits, never a quantity (that says 十, 百, 千)
+_CN_DIGIT_RUN = re.compile("[〇零一二三四五六七八九幺](?:[ \\-]?[〇零一二三四五六七八九幺]){6,}")
+_CN_TO_ASCII = str.maketrans("〇零一二三四五六七八九幺", "001234567891")
+# an e-mail address with non-ASCII letters (张伟@医院.中国), where a label's colon or a space starts it
+_EMAIL_INTL = re.compile(r"(?<=[:：\s])[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+
+
 def detect_numbers(folded: str) -> list[Span]:
-    """All structured-identifier spans of one (folded) text."""
+    """All structured-identifier spans of one (folded) text, also of numbers written in Chinese digits."""
+    out = _detect_numbers(folded)
+    if _CN_DIGIT_RUN.search(folded):  # the same text with those runs in ASCII digits, character for character
+        spoken = _CN_DIGIT_RUN.sub(lambda m: m.group().translate(_CN_TO_ASCII), folded)
+        runs = [m.span() for m in _CN_DIGIT_RUN.finditer(folded)]
+        out += [s for s in _detect_numbers(spoken) if any(a < s.end and s.start < b for a, b in runs)]
+    return out
+
+
+def _detect_numbers(folded: str) -> list[Span]:
     out: list[Span] = []
     add = out.append
     has_digit = _ANY_DIGIT.search(folded) is not None
     if "@" in folded:
         for m in _EMAIL.finditer(folded):
             add(Span(m.start(), m.end(), "EMAIL", 0.95, "email"))
+        for m in _EMAIL_INTL.finditer(folded):
+            add(Span(m.start(), m.end(), "EMAIL", 0.9, "email"))
     if _URL_GATE.search(folded):
         for m in _URL.finditer(folded):
             add(Span(m.start(), m.end(), "URL", 0.9, "url"))
