@@ -267,3 +267,17 @@ def test_numbers_in_chinese_digits_and_unicode_e_mails_go(text: str, gone: str) 
 def test_a_date_or_a_quantity_in_chinese_numerals_is_no_number() -> None:
     out = deidentify_texts(["二〇二三年，共计三十五次，一二三级护理"], DeidConfig(date_mode="year"))[0].text
     assert out == "二〇二三年，共计三十五次，一二三级护理"  # a year alone is no date to cut
+
+
+@pytest.mark.parametrize("text", [
+    "Address: Room 1203, No. 88 Xueyuan Road, Haidian District, Beijing 100083.",
+    "Lives at 221B Baker Street, London.", "家住 Chaoyang Road No. 12, Chaoyang District",
+])
+def test_an_address_in_english_or_pinyin_goes_whole(text: str) -> None:
+    out = deidentify_texts([text], DeidConfig())[0].text
+    assert "[地址]" in out and not any(w in out for w in ("88", "Xueyuan", "Haidian", "1000", "Baker", "Chaoyang"))
+
+
+@pytest.mark.parametrize("text", ["Patient lives on Main St.", "The St. Jude score was 3.", "No. 3 Department"])
+def test_english_words_near_street_words_are_no_address(text: str) -> None:
+    assert "[地址]" not in deidentify_texts([text], DeidConfig())[0].text

@@ -188,3 +188,13 @@ def test_a_weak_surname_before_mou_and_a_place_is_a_preposition() -> None:
 
     assert detect_names("患者于某医院就诊。") == []
     assert [s.source for s in detect_names("同事于某陪同就诊。")][:1] == ["label_mou"]
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("一九四八年八月五日", "1948年8月"), ("二〇一六年七月二日", "2016年7月"),
+    ("二零零三年十二月三十一日", "2003年12月"), ("一九五五年五月九日", "1955年5月"),
+])
+def test_every_chinese_digit_of_a_year_reads_as_its_value(text: str, kept: str) -> None:
+    from cmedins.deid import DeidConfig, deidentify_texts
+
+    assert deidentify_texts([text], DeidConfig(date_mode="year_month"))[0].text == kept

@@ -89,6 +89,21 @@ def _gate_regex() -> re.Pattern[str]:
     return re.compile("|".join(re.escape(w) for w in words) + f"|[0-9{_NUM}A-Za-z](?:{nums})|[0-9]-[0-9]")
 
 
+# an address in English or pinyin (Room 1203, No. 88 Xueyuan Road, Haidian District, Beijing): a house number and a
+# street, the flat before it and the district, city and postcode after it
+_EN_STREET = (r"(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Way|Hutong|Lu|Jie|Dajie|Xiang|Li|"
+              r"Alley|Court|Ct|Place|Pl|Square|Sq|Highway|Hwy)\.?")
+_EN_NAME_WORDS = r"(?:[A-Z][A-Za-z'’]*\s+){1,3}"
+_EN_UNIT = (r"(?:Room|Rm|Apt|Apartment|Unit|Flat|Suite|Building|Bldg|Block|Floor|Fl|No|Lane|Alley|Nong)\.?\s*"
+            r"[A-Za-z0-9\-]+\s*,?\s*")  # Room 502, No. 18, Lane 300 (a lane's number in Shanghai addresses)
+_EN_NUMBERED = r"\d+[A-Za-z]?(?:-\d+)?"
+_EN_ADDRESS = re.compile(
+    rf"(?:(?:{_EN_UNIT})*(?:(?:No\.?\s*)?{_EN_NUMBERED},?\s+{_EN_NAME_WORDS}{_EN_STREET}"
+    rf"|{_EN_NAME_WORDS}{_EN_STREET},?\s*(?:No\.?\s*)?{_EN_NUMBERED})(?![A-Za-z])"
+    rf"|(?:{_EN_UNIT})+{_EN_NAME_WORDS}{_EN_STREET}(?![A-Za-z]))"  # Lane 300, Wuyuan Road: the number came first
+    r"(?:\s*,\s*(?:[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){0,2}|\d{5,6}(?!\d))|\s+\d{5,6}(?!\d))*")
+
+
 def detect_addresses(text: str) -> list[Span]:
     lx = lexicon()
     addr_re, comp_re, _, _, single_re = _regexes()
@@ -135,6 +150,8 @@ def detect_addresses(text: str) -> list[Span]:
     for m in _CITY_POSTCODE.finditer(text):  # 华西医院麻醉科，成都 610041；: an affiliation's city and postcode
         if [flag for _, flag in tags(m.group("place"))] == ["ns"]:  # a place name for jieba (not 结果 123456)
             out.append(Span(m.start("place"), m.end(), "ADDRESS", 0.75, "city_postcode"))
+    if any("A" <= c <= "Z" for c in text):
+        out += [Span(m.start(), m.end(), "ADDRESS", 0.8, "address_en") for m in _EN_ADDRESS.finditer(text)]
     if "来自" in text:  # 来自山东潍坊的务工人员: where a person comes from, province and city
         out += [Span(m.start("place"), m.end("place"), "ADDRESS", 0.75, "from_place")
                 for m in _FROM_PLACE.finditer(text)]
