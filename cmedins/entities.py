@@ -19,6 +19,7 @@ PLACEHOLDERS: dict[str, str] = {
     "LICENSE_PLATE": "[车牌号]",
     "PASSPORT": "[护照号]",
     "SOCIAL_ACCOUNT": "[社交账号]",  # WeChat / QQ ids
+    "OTHER_ID": "[编号]",  # any other identifying number: staff, military, student ids; vehicle and device serials
     "ADDRESS": "[地址]",
     "ORGANIZATION": "[单位]",  # workplaces and schools
     "HOSPITAL": "[医院]",

@@ -281,3 +281,17 @@ def test_an_address_in_english_or_pinyin_goes_whole(text: str) -> None:
 @pytest.mark.parametrize("text", ["Patient lives on Main St.", "The St. Jude score was 3.", "No. 3 Department"])
 def test_english_words_near_street_words_are_no_address(text: str) -> None:
     assert "[地址]" not in deidentify_texts([text], DeidConfig())[0].text
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("军官证号：南字第123456号", "123456"), ("MAC地址 00:1A:2B:3C:4D:5E", "4D:5E"), ("工号：A01234", "01234"),
+    ("员工号 12345", "12345"), ("车架号LSVAM4187C2184847", "4187"), ("学号：2019010123", "0101"),
+])
+def test_other_identifying_numbers_go(text: str, gone: str) -> None:
+    res = deidentify_texts([text], DeidConfig())[0]
+    assert gone not in res.text and "[编号]" in res.text
+
+
+def test_times_and_short_codes_are_no_other_id() -> None:
+    text = "时间 10:30:15，序列号为ABC-123。"
+    assert deidentify_texts([text], DeidConfig())[0].text == text

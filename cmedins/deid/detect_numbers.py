@@ -59,7 +59,14 @@ _IP_GATE = re.compile(r"\d\.\d{1,3}\.\d")
 # half-masked numbers (138****1234, 4401**********1234): the digits left are still part of an identifier
 _MASKED = re.compile(r"(?<![0-9A-Za-z*])(\d{1,6}\*{2,12}\d{1,6}[Xx]?)(?![0-9A-Za-z*])")
 _POSTCODE = re.compile(r"(?:邮编|邮政编码)\s*[:：]?\s*(\d{6})(?!\d)")
-_LABELLED_TYPES = ("ID_NUMBER", "MEDICAL_RECORD_NO", "INSURANCE_NO", "BANK_CARD", "PASSPORT", "SOCIAL_ACCOUNT", "PHONE")
+_LABELLED_TYPES = ("ID_NUMBER", "MEDICAL_RECORD_NO", "INSURANCE_NO", "BANK_CARD", "PASSPORT", "SOCIAL_ACCOUNT", "PHONE",
+                   "OTHER_ID")
+# a device's hardware address (HIPAA: device identifiers), six hex pairs
+_MAC = re.compile(r"(?<![0-9A-Fa-f:\-])((?:[0-9A-Fa-f]{2}([:\-]))(?:[0-9A-Fa-f]{2}\2){4}[0-9A-Fa-f]{2})"
+                  r"(?![0-9A-Fa-f:\-])")
+# a military or police officer's card number: 南字第123456号
+_SERVICE_CARD = re.compile(r"(?:军官证|士兵证|警官证|文职干部证)(?:号码|号)?\s*[:：]?\s*"
+                           r"([\u4e00-\u9fff]{1,2}字第\d{4,}号)")
 
 
 @cache
@@ -122,6 +129,12 @@ def _detect_numbers(folded: str) -> list[Span]:
             etype = "PHONE" if len(v) == 11 and v[0] == "1" else ("ID_NUMBER" if len(v) in (15, 18) else
                                                                   "MEDICAL_RECORD_NO")
             add(Span(m.start(1), m.end(1), etype, 0.85, "masked_number"))
+    if "证" in folded:
+        for m in _SERVICE_CARD.finditer(folded):
+            add(Span(m.start(1), m.end(1), "OTHER_ID", 0.9, "service_card"))
+    if folded.count(":") >= 5 or folded.count("-") >= 5:
+        for m in _MAC.finditer(folded):
+            add(Span(m.start(1), m.end(1), "OTHER_ID", 0.85, "mac_address"))
     if folded.count(":") >= 2:
         for m in _IPV6.finditer(folded):
             v = m.group(1)

@@ -99,11 +99,11 @@ def build_recognizers(redact_institutions: bool = True, ner: bool = False,
     names `detect_ner.py` keeps), fused by presidio's own overlap handling, with `ner_model` as its folder."""
     ctx = lexicon().context
     number_ctx = [w for e in ("MEDICAL_RECORD_NO", "INSURANCE_NO", "BANK_CARD", "PASSPORT", "SOCIAL_ACCOUNT",
-                              "ID_NUMBER", "PHONE") for w in ctx.get(e, ())]
+                              "ID_NUMBER", "PHONE", "OTHER_ID") for w in ctx.get(e, ())]
     recs: list[EntityRecognizer] = [
         DetectorRecognizer("ChineseNumberRecognizer",
                            ["ID_NUMBER", "PHONE", "MEDICAL_RECORD_NO", "INSURANCE_NO", "BANK_CARD", "EMAIL",
-                            "IP_ADDRESS", "URL", "LICENSE_PLATE", "PASSPORT", "SOCIAL_ACCOUNT"],
+                            "IP_ADDRESS", "URL", "LICENSE_PLATE", "PASSPORT", "SOCIAL_ACCOUNT", "OTHER_ID"],
                            detect_numbers, folded=True, context=number_ctx),
         DetectorRecognizer("ChineseDateRecognizer", ["DATE", "BIRTH_DATE", "AGE"], detect_dates, folded=True,
                            context=list(ctx.get("BIRTH_DATE", ()))),
