@@ -792,6 +792,9 @@ _PINYIN_SYLLABLE = (r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?(?:iang|iong|uang|ang|
 _PINYIN_GIVEN = re.compile(rf"(?:{_PINYIN_SYLLABLE}){{1,2}}")
 
 
+_ROMAN_CAPS = re.compile(r"(?<![A-Za-z])([A-Z]{2,6})[ \u00a0]([A-Z]{2,12})(?![A-Za-z])")
+
+
 @cache
 def _romanised() -> re.Pattern[str]:
     """Two capitalised words, the first possibly a common English given name (data/name_romanised.txt)."""
@@ -821,6 +824,10 @@ def romanised_name(scan: _Scan) -> Iterator[Hit]:
             continue  # John Cunningham 病毒, Stevens Johnson 综合征: an eponym
         if m.group("en") is not None or (a in surnames and _pinyin_given(b)) or \
                 (b in surnames and a is not None and len(a) >= 2 and _pinyin_given(a)):
+            yield m.start(), m.end(), 0.8
+    for m in _ROMAN_CAPS.finditer(text):  # LI MING, ZHANG XIAOHONG: the passport and wristband form, pinyin only
+        a, b = m.group(1).title(), m.group(2).title()
+        if (a in surnames and _pinyin_given(b)) or (b in surnames and len(a) >= 2 and _pinyin_given(a)):
             yield m.start(), m.end(), 0.8
 
 
