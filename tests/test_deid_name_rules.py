@@ -268,9 +268,11 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("外籍患者David Miller，男，45岁。", "David Miller"),
             ("随访员 Sarah Liu 电话联系。", "Sarah Liu"),
             ("腕带：ZHANG XIAOHONG，女", "ZHANG XIAOHONG"),  # capitals, as passports and wristbands write them
+            ("外籍患者Aisha Khan，女，35岁。", "Aisha Khan"),  # any two capitalised words right after a person label
         ],
         [
             "CT SCAN 示 MRI BRAIN 正常，HBV DNA 阴性。",
+            "患者Holter Monitor示窦性心律，患者Down Syndrome。",  # English medical words are no name
             "China Daily 报道了该病例。",
             "CT Scan 示 Left Lung 结节，Type II 糖尿病。",
             "复查 Holter Monitor 未见异常。",

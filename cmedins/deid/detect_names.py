@@ -792,6 +792,11 @@ _PINYIN_SYLLABLE = (r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?(?:iang|iong|uang|ang|
 _PINYIN_GIVEN = re.compile(rf"(?:{_PINYIN_SYLLABLE}){{1,2}}")
 
 
+@cache
+def _person_labels() -> tuple[str, ...]:
+    return (*_LX.strong_person_labels, "患者", "病人", "家属", "联系人", "受检者", "患儿")
+
+
 _ROMAN_CAPS = re.compile(r"(?<![A-Za-z])([A-Z]{2,6})[ \u00a0]([A-Z]{2,12})(?![A-Za-z])")
 
 
@@ -823,8 +828,11 @@ def romanised_name(scan: _Scan) -> Iterator[Hit]:
         if EPONYM_AFTER.match(text, m.end() + (text[m.end():m.end() + 1] == " ")):
             continue  # John Cunningham 病毒, Stevens Johnson 综合征: an eponym
         if m.group("en") is not None or (a in surnames and _pinyin_given(b)) or \
-                (b in surnames and a is not None and len(a) >= 2 and _pinyin_given(a)):
-            yield m.start(), m.end(), 0.8
+                (b in surnames and a is not None and len(a) >= 2 and _pinyin_given(a)) or \
+                (text[:m.start()].rstrip(" :：\u3000").endswith(_person_labels()) and
+                 not any(w.lower() in _LX.english_terms or w in _LX.allow
+                         for w in m.group(0).replace("-", " ").split())):
+            yield m.start(), m.end(), 0.8  # (患者Aisha Khan: any two capitalised words right after a person label)
     for m in _ROMAN_CAPS.finditer(text):  # LI MING, ZHANG XIAOHONG: the passport and wristband form, pinyin only
         a, b = m.group(1).title(), m.group(2).title()
         if (a in surnames and _pinyin_given(b)) or (b in surnames and len(a) >= 2 and _pinyin_given(a)):

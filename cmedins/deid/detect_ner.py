@@ -304,7 +304,8 @@ def _latin_name(text: str, s: int, e: int) -> tuple[int, int] | None:
         return None  # glued to a longer Latin token
     words = value.replace("-", " ").split()
     lx = lexicon()
-    if any(w in lx.allow or w.lower() in lx.allow or w in _ORG_WORDS for w in words) or text.startswith(" of ", b) or \
+    if any(w in lx.allow or w.lower() in lx.english_terms or w in _ORG_WORDS for w in words) or \
+            text.startswith(" of ", b) or \
             EPONYM_AFTER.match(text, b + (text[b:b + 1] == " ")) is not None:
         return None
     return (a, b) if len(words) >= 2 or _TITLE_AFTER.match(text, b) else None

@@ -142,6 +142,7 @@ class Lexicon:
     minority_name_parts: tuple[str, ...]
     pinyin_surnames: frozenset[str]  # Wang, Ouyang: romanised surnames (name_romanised.txt)
     english_given_names: tuple[str, ...]  # Sarah, David
+    english_terms: frozenset[str]  # syndrome, monitor: lower-case English medical words, never part of a name
 
     def starts_with_allowed(self, text: str) -> bool:
         """True when `text` is, or begins with, a protected medical word (白芍, 高血压, 史密斯骨折)."""
@@ -193,4 +194,5 @@ def lexicon() -> Lexicon:
         minority_name_parts=_by_length(_words("name_minority_parts.txt")),
         pinyin_surnames=frozenset(romanised["pinyin"]),
         english_given_names=_by_length(romanised["given"]),
+        english_terms=frozenset(w.lower() for w in romanised["not_names"]),
     )
