@@ -389,6 +389,17 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             "阿曼籍旅客，发热3天。",
         ],
     ),
+    "called_name": (
+        [
+            ("宝宝叫朵朵，两岁，发热1天。", "朵朵"),
+            ("孩子小名叫乐乐。", "乐乐"),
+            ("乳名：豆豆，足月顺产。", "豆豆"),
+        ],
+        [
+            "叫醒患者后诉头晕。",
+            "夜间听到叫声，查看患者。",
+        ],
+    ),
 }
 
 # medical text with surname characters in it: no rule may find a name here

@@ -1132,6 +1132,25 @@ def bed_name(scan: _Scan) -> Iterator[Hit]:
             yield m.end(), end, 0.8
 
 
+# a child's or a friend's called name: 小名叫乐乐, 乳名：豆豆, 宝宝叫朵朵 (a doubled character after 叫 is a name)
+_CALLED = re.compile(r"(?:(?:小名|乳名|昵称|外号|绰号)(?:是|叫)?\s*[:：]?\s*"
+                     r"(?P<n1>[\u4e00-\u9fff]{2,3})(?=[，,。；;、！!？?\s）)]|$)"
+                     r"|叫(?P<n2>(?P<c>[\u4e00-\u9fff])(?P=c))(?![\u4e00-\u9fff]))")
+
+
+def called_name(scan: _Scan) -> Iterator[Hit]:
+    """A pet name or nickname after the word that introduces it (小名叫乐乐, 乳名：豆豆), or a doubled character
+    after 叫 (宝宝叫朵朵): what children and friends are called identifies them as well as a full name."""
+    text = scan.text
+    if "叫" not in text and "名" not in text and "号" not in text:
+        return
+    for m in _CALLED.finditer(text):
+        g = "n1" if m.group("n1") else "n2"
+        s, e = m.start(g), m.end(g)
+        if not _allowed(text, s, e) and text[s:e] not in _NOT_A_NAME:
+            yield s, e, 0.8
+
+
 # a surname followed by its mask: 张某, 李某某, 王XX, 赵**, 欧阳某 (the forms `masked` and the *_mou rules find)
 _MASKED = re.compile(r"^[\u4e00-\u9fff]{1,2}(?:某某?|[Xx×*＊Ｘｘ○〇]{1,3})$")
 
@@ -1155,7 +1174,7 @@ RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
     romanised_name, colon_nr, demographic, role_field, author, bed_name, role_noun, act_field, spaced_name,
-    minority_name,
+    minority_name, called_name,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 
