@@ -9,6 +9,7 @@ generic mentions (我院, 当地医院, 外院) identify nobody and are kept.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 from importlib.resources import files
 
@@ -93,15 +94,31 @@ def _gate_regex() -> re.Pattern[str]:
 # street, the flat before it and the district, city and postcode after it
 _EN_STREET = (r"(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Way|Hutong|Lu|Jie|Dajie|Xiang|Li|"
               r"Alley|Court|Ct|Place|Pl|Square|Sq|Highway|Hwy)\.?")
-_EN_NAME_WORDS = r"(?:[A-Z][A-Za-z'’]*\s+){1,3}"
-_EN_UNIT = (r"(?:Room|Rm|Apt|Apartment|Unit|Flat|Suite|Building|Bldg|Block|Floor|Fl|No|Lane|Alley|Nong)\.?\s*"
-            r"[A-Za-z0-9\-]+\s*,?\s*")  # Room 502, No. 18, Lane 300 (a lane's number in Shanghai addresses)
+_EN_NAME_WORDS = r"(?:[A-Z][A-Za-z'’]*+\s+){1,3}"
+_EN_UNIT_WORD = r"(?:Room|Rm|Apt|Apartment|Unit|Flat|Suite|Building|Bldg|Block|Floor|Fl|No|Lane|Alley|Nong)\.?\s*"
+_EN_UNIT = _EN_UNIT_WORD + r"[A-Za-z0-9\-]+\s*,?\s*"  # Room 502, No. 18, Lane 300 (a Shanghai lane's number)
 _EN_NUMBERED = r"\d+[A-Za-z]?(?:-\d+)?"
-_EN_ADDRESS = re.compile(
-    rf"(?:(?:{_EN_UNIT})*(?:(?:No\.?\s*)?{_EN_NUMBERED},?\s+{_EN_NAME_WORDS}{_EN_STREET}"
-    rf"|{_EN_NAME_WORDS}{_EN_STREET},?\s*(?:No\.?\s*)?{_EN_NUMBERED})(?![A-Za-z])"
-    rf"|(?:{_EN_UNIT})+{_EN_NAME_WORDS}{_EN_STREET}(?![A-Za-z]))"  # Lane 300, Wuyuan Road: the number came first
-    r"(?:\s*,\s*(?:[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){0,2}|\d{5,6}(?!\d))|\s+\d{5,6}(?!\d))*")
+# the street with its house number before or after it (88 Xueyuan Road, Chaoyang Road No. 12), found first; then
+# the flat and lane units before it (within a bounded window, so no input makes the search quadratic) and the
+# district, city and postcode after it
+_EN_STREET_CORE = re.compile(rf"(?<![A-Za-z0-9])(?P<num>(?:No\.?\s*)?{_EN_NUMBERED},?\s+)?{_EN_NAME_WORDS}{_EN_STREET}"
+                             rf"(?P<num2>,?\s*(?:No\.?\s*)?{_EN_NUMBERED})?(?![A-Za-z0-9])")
+# units right before the street, the last one possibly without its number (Lane | 12, Huaihai Road: the core took it)
+_EN_UNITS_BEFORE = re.compile(rf"(?<![A-Za-z])(?:{_EN_UNIT})*(?:{_EN_UNIT_WORD})?$")
+_EN_TAIL = re.compile(r"(?:\s*,\s*(?:[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){0,2}|\d{5,6}(?!\d))|\s+\d{5,6}(?!\d))*+")
+_EN_LOOKBACK = 80
+
+
+def _english_addresses(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each address in English or pinyin: a street with a number in it or in a unit before it."""
+    for m in _EN_STREET_CORE.finditer(text):
+        s = m.start()
+        units = _EN_UNITS_BEFORE.search(text, max(0, s - _EN_LOOKBACK), s)
+        if units is not None and units.start() < s:
+            s = units.start()
+        elif not (m.group("num") or m.group("num2")):
+            continue  # a street name alone (lives on Main St.) is no address to cut
+        yield s, _EN_TAIL.match(text, m.end()).end()
 
 
 def detect_addresses(text: str) -> list[Span]:
@@ -151,7 +168,7 @@ def detect_addresses(text: str) -> list[Span]:
         if [flag for _, flag in tags(m.group("place"))] == ["ns"]:  # a place name for jieba (not 结果 123456)
             out.append(Span(m.start("place"), m.end(), "ADDRESS", 0.75, "city_postcode"))
     if any("A" <= c <= "Z" for c in text):
-        out += [Span(m.start(), m.end(), "ADDRESS", 0.8, "address_en") for m in _EN_ADDRESS.finditer(text)]
+        out += [Span(s, e, "ADDRESS", 0.8, "address_en") for s, e in _english_addresses(text)]
     if "来自" in text:  # 来自山东潍坊的务工人员: where a person comes from, province and city
         out += [Span(m.start("place"), m.end("place"), "ADDRESS", 0.75, "from_place")
                 for m in _FROM_PLACE.finditer(text)]
