@@ -19,6 +19,7 @@ The speakers of a chat or a transcript are such a list too, one per line: when o
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 
 import jieba
@@ -76,13 +77,20 @@ def sibling_name(value: str) -> bool:
     return sum(scores) / len(scores) >= _MIN_MEAN_SCORE and min(scores) >= _MIN_CHAR_SCORE
 
 
+def _covered(text: str, spans: list[Span]) -> bytearray:
+    """1 where some span lies: an item or label already taken by a detector is left alone (one pass, no pairs)."""
+    cover = bytearray(len(text))
+    for sp in spans:
+        cover[sp.start:sp.end] = b"\1" * (sp.end - sp.start)
+    return cover
+
+
 def _anchored(items: list[tuple[int, int]], persons: list[tuple[int, int]]) -> list[int]:
     """Indexes of the items that hold a found name at their start (左建华主任) or at their end (助手钟毓秀)."""
-    found = []
-    for k, (s, e) in enumerate(items):
-        if any(s <= ps < pe <= e and (ps == s or pe == e) for ps, pe in persons):
-            found.append(k)
-    return found
+    by_start = {ps: pe for ps, pe in persons}
+    by_end = {pe: ps for ps, pe in persons}
+    return [k for k, (s, e) in enumerate(items)
+            if (s in by_start and by_start[s] <= e) or (e in by_end and by_end[e] >= s)]
 
 
 def list_siblings(text: str, spans: list[Span]) -> Iterator[Span]:
@@ -90,22 +98,21 @@ def list_siblings(text: str, spans: list[Span]) -> Iterator[Span]:
     persons = sorted((s.start, s.end) for s in spans if s.entity_type == "PERSON")
     if not persons:
         return
-    taken = sorted((s.start, s.end) for s in spans)
+    starts = [s for s, _ in persons]
+    cover = _covered(text, spans)
     for seg in _SEGMENT.finditer(text):
-        if not any(seg.start() <= s and e <= seg.end() for s, e in persons) or not _SEPARATOR.search(seg.group()):
+        lo, hi = bisect_left(starts, seg.start()), bisect_left(starts, seg.end())
+        inside = [(s, e) for s, e in persons[lo:hi] if e <= seg.end()]
+        if not inside or not _SEPARATOR.search(seg.group()):
             continue
         items = _items(text, seg.start(), seg.end())
-        anchors = _anchored(items, persons)
-        if not anchors:
+        anchors = set(_anchored(items, inside))
+        if not anchors or len(anchors) == len(items):
             continue
         if not all(k in anchors or _ITEM.fullmatch(text, s, e) for k, (s, e) in enumerate(items)):
             continue
-        if len(anchors) == len(items):
-            continue
         for k, (s, e) in enumerate(items):
-            if k in anchors or any(ts < e and s < te for ts, te in taken):
-                continue
-            if sibling_name(text[s:e]):
+            if k not in anchors and not any(cover[s:e]) and sibling_name(text[s:e]):
                 yield Span(s, e, "PERSON", _SCORE, SOURCE)
 
 
@@ -117,11 +124,11 @@ def speaker_names(text: str, spans: list[Span]) -> Iterator[Span]:
     persons = {(s.start, s.end) for s in spans if s.entity_type == "PERSON"}
     if not any(label in persons for label in labels):
         return
-    taken = [(s.start, s.end) for s in spans]
+    cover = _covered(text, spans)
     person_labels = set(lexicon().strong_person_labels) | set(lexicon().weak_person_labels)
     for s, e in labels:
         value = text[s:e]
-        if value in person_labels or any(ts < e and s < te for ts, te in taken):
+        if value in person_labels or any(cover[s:e]):
             continue
         if sibling_name(value):
             yield Span(s, e, "PERSON", _SCORE, SOURCE)
