@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import jieba
 
-from cmedins.deid.detect_ner import EPONYM_AFTER, plausible_name
+from cmedins.deid.detect_ner import EPONYM_AFTER, given_char_score, plausible_name
 from cmedins.deid.lexicon import lexicon
 from cmedins.deid.postags import tags
 from cmedins.deid.spans import Span
@@ -850,8 +850,6 @@ def spaced_name(scan: _Scan) -> Iterator[Hit]:
     text = scan.text
     if " " not in text and "\t" not in text and "\u3000" not in text:
         return
-    from cmedins.deid.detect_ner import given_char_score
-
     for m in _SPACED.finditer(text):
         s, e = m.start(1), m.end(1)
         n_sur = _surname_len(text, s)
