@@ -46,14 +46,27 @@ def _tree_rss_mb(root: int) -> float:
     return total / 1024
 
 
-def run_build(records: int, workers: int, out: Path, runner: str = "local") -> dict:
-    cmd = [sys.executable, "-m", "cmedins.build", "--out", str(out), "--records", str(records),
-           "--workers", str(workers), "--quiet", "--runner", runner]
+def _running_stage(out: Path) -> str:
+    """The stage the build is in: the first of the recipe's stages (work/stages.json) without a manifest yet."""
+    try:
+        names = json.loads((out / "work" / "stages.json").read_text())
+    except (OSError, ValueError):
+        return "sources"
+    return next((n for n in names if not (out / "work" / n / "manifest.json").exists()), "report")
+
+
+def run_build(records: int, workers: int, out: Path, runner: str = "local", recipe: str | None = None) -> dict:
+    """One fresh build; wall time, stage times from its report, and peak memory overall and per stage."""
+    cmd = [sys.executable, "-m", "cmedins.build", *([recipe] if recipe else []), "--out", str(out),
+           "--records", str(records), "--workers", str(workers), "--quiet", "--runner", runner]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0.0
+    stage_peak: dict[str, float] = {}
     while proc.poll() is None:
-        peak = max(peak, _tree_rss_mb(proc.pid))
+        rss = _tree_rss_mb(proc.pid)
+        stage = _running_stage(out)
+        peak, stage_peak[stage] = max(peak, rss), max(stage_peak.get(stage, 0.0), rss)
         time.sleep(0.2)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
@@ -61,24 +74,26 @@ def run_build(records: int, workers: int, out: Path, runner: str = "local") -> d
     report = json.loads((out / "report" / "build_report.json").read_text())
     stages = {s["name"]: s["seconds"] for s in report["stages"]}
     return {"wall_s": wall, "stages_s": sum(stages.values()), "per_stage": stages, "peak_mb": peak,
-            "published": report["accounting"]["records_published"]}
+            "peak_mb_per_stage": stage_peak, "published": report["accounting"]["records_published"]}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--records", type=int, default=22_000)
     p.add_argument("--skip-baseline", action="store_true", help="only the 2-worker run")
+    p.add_argument("--recipe", help="a recipe file (default: the embedded default recipe)")
     args = p.parse_args()
     runs = {}
     for workers in ([2] if args.skip_baseline else [2, 1]):
         with tempfile.TemporaryDirectory(prefix="cmedins-bench-") as tmp:
-            runs[workers] = run_build(args.records, workers, Path(tmp) / "out")
+            runs[workers] = run_build(args.records, workers, Path(tmp) / "out", recipe=args.recipe)
     print(f"records: {args.records:,}")
     print(f"{'workers':>8} {'wall s':>8} {'stages s':>9} {'rec/s (stages)':>15} {'peak MB':>8}  per stage (s)")
     for workers, r in runs.items():
         per = ", ".join(f"{k} {v:.1f}" for k, v in r["per_stage"].items())
         print(f"{workers:>8} {r['wall_s']:>8.1f} {r['stages_s']:>9.1f} {args.records / r['stages_s']:>15,.0f} "
               f"{r['peak_mb']:>8.0f}  {per}")
+        print(f"{'':>8} peak MB per stage: " + ", ".join(f"{k} {v:.0f}" for k, v in r["peak_mb_per_stage"].items()))
     if 1 in runs and 2 in runs:
         print(f"speed-up of 2 workers over 1 (stage time): {runs[1]['stages_s'] / runs[2]['stages_s']:.2f}x")
 

@@ -5,12 +5,15 @@
 Runs `python -m cmedins.build ARGS` with the runner wrapped so that the process SIGKILLs itself (or pauses) at an
 exact point: `boundary` right after STAGE's manifest is written (before the next stage starts); `mid` when STAGE's
 second batch is done (in a pool, later batches are still in flight) or, for a stage whose one batch runs in this
-process (a reduce stage), once that batch wrote its first part file; `pause` after STAGE: sleep, holding the
+process (a small reduce stage), once that batch wrote its first part file, or, for one whose batch runs in a
+process of its own (a reduce stage over several batches), once that process has begun writing its part file
+(an unfinished temp file, or the part before its stats file); `pause` after STAGE: sleep, holding the
 build's lock, once the file named by $FAULT_MARKER is written. The package itself has no test hooks.
 """
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -58,6 +61,17 @@ def main() -> int:
             if Path(path).parent.parent.name == stage:
                 die()
         worker.write_table = wrapped_write_table
+        run_in_pool = runner._run_in_pool
+        def wrapped_run_in_pool(bc, st, jobs, task, workers):
+            if st.name == stage and st.kind == "reduce":
+                parts = bc.work_dir / stage / "parts"
+                def watch():
+                    while not any(p.name.startswith("kept-") for p in parts.glob("*")):
+                        time.sleep(0.005)
+                    die()
+                threading.Thread(target=watch, daemon=True).start()
+            return run_in_pool(bc, st, jobs, task, workers)
+        runner._run_in_pool = wrapped_run_in_pool
     return build.main(argv)
 
 

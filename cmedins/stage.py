@@ -7,7 +7,10 @@ back in `quarantined` with a reason code (built with `reject`), so nothing is dr
 A stage declares what the runner needs to run it anywhere (the local process pool today, a Ray actor pool later):
 - `kind`: `map` stages see independent slices and may run in parallel; `reduce` stages need the whole table or a
   global step (deduplication clusters, mixing); a `source` stage reads the recipe's sources instead of a table
-  (`fn(config, ctx) -> Iterable[StageOutput]`), and is always the first stage.
+  (`fn(config, ctx) -> Iterable[StageOutput]`), and is always the first stage. A reduce stage whose output is
+  large may also yield it in pieces (an iterable of StageOutput, summed): the runner writes each piece as it
+  comes, so the stage never holds its whole output; its per-record work may use `ctx.workers` processes
+  (`cmedins.parallel.ordered_map`).
 - `input_contract` / `output_contract`: the tables it reads and writes (`cmedins/schemas/`); the runner checks the
   whole recipe chain before anything runs, and every output against its contract.
 - `input_files(config)`: every file besides the input table that changes the output (files named in the config,
@@ -52,6 +55,7 @@ class StageContext:
     row_offset: int = 0  # rows before this slice: quarantine row numbers are row_offset + 1-based position
     batch_rows: int = 2000  # the build's batch size (source stages read in batches of this many rows)
     state: Any = None  # what the stage's `setup` built for this worker process
+    workers: int = 1  # processes a whole-table stage may use for its per-record work (the recipe's `workers`)
 
 
 @dataclass
@@ -72,8 +76,26 @@ class StageOutput:
     rows_read: int = 0
 
 
-StageFn = Callable[..., Any]  # map/reduce: (pa.Table, config, StageContext) -> StageOutput;
-# source: (config, StageContext) -> Iterable[StageOutput]
+def collect(out: StageOutput | Iterable[StageOutput]) -> StageOutput:
+    """A stage's output as one StageOutput, however the stage returned it (pieces are concatenated in order,
+    their counters summed): for callers that want the whole result in memory, such as tests."""
+    if isinstance(out, StageOutput):
+        return out
+    pieces = list(out)
+    stats: dict[str, int] = {}
+    for piece in pieces:
+        for key, n in piece.stats.items():
+            stats[key] = stats.get(key, 0) + n
+    kept = [p.kept for p in pieces if p.kept.num_columns]
+    return StageOutput(kept=pa.concat_tables(kept) if kept else pa.table({}),
+                       quarantined=pa.concat_tables([empty_table("quarantine"), *(p.quarantined for p in pieces)]),
+                       stats=dict(sorted(stats.items())), inputs_used=sum(p.inputs_used for p in pieces),
+                       inputs_quarantined=sum(p.inputs_quarantined for p in pieces),
+                       rows_read=sum(p.rows_read for p in pieces))
+
+
+StageFn = Callable[..., Any]  # map/reduce: (pa.Table, config, StageContext) -> StageOutput (a reduce stage:
+# or Iterable[StageOutput]); source: (config, StageContext) -> Iterable[StageOutput]
 
 
 def _no_files(config: Any) -> list[Path]:

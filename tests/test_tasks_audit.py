@@ -11,7 +11,7 @@ from test_tasks_support import CARDIO, LEAKY, RESP, WRITTEN, prescribed, records
 
 from cmedins.contracts import load_contract
 from cmedins.parquet_io import write_table
-from cmedins.stage import StageContext, get_stage
+from cmedins.stage import StageContext, collect, get_stage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from tasks_audit import audit  # noqa: E402
@@ -56,8 +56,8 @@ def test_the_audit_finds_each_failure(tmp_path: Path) -> None:
 
 def test_the_stage_output_passes_the_audit(tmp_path: Path) -> None:
     stage = get_stage("tasks")
-    out = stage.fn(records_table(RECORDS), stage.make_config({}), StageContext(seed=1, workdir=tmp_path,
-                                                                                  secret=b"test"))
+    out = collect(stage.fn(records_table(RECORDS), stage.make_config({}), StageContext(seed=1, workdir=tmp_path,
+                                                                                          secret=b"test")))
     figures = audit(build_dir(tmp_path / "b", out.kept))
     assert figures["diagnosis"]["primary_in_query"] == 0 and figures["diagnosis"]["admitting_phrase_in_query"] == 0
     assert figures["summary"]["fact_absent_from_query"] == 0 and figures["placeholder_answers"] == {}

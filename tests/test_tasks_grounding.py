@@ -11,7 +11,7 @@ from pathlib import Path
 
 from test_tasks_support import CARDIO, RESP, WRITTEN, records_table
 
-from cmedins.stage import StageContext, get_stage
+from cmedins.stage import StageContext, collect, get_stage
 from cmedins.tasks.build import Collector, Origin
 from cmedins.tasks.config import TasksConfig
 from cmedins.tasks.formats import parse_answer
@@ -22,8 +22,8 @@ from cmedins.tasks.rules import load_rules
 
 def run(rows, **cfg):
     stage = get_stage("tasks")
-    return stage.fn(records_table(rows), stage.make_config(cfg), StageContext(seed=5, workdir=Path("."),
-                                                                                 secret=b"test"))
+    return collect(stage.fn(records_table(rows), stage.make_config(cfg), StageContext(seed=5, workdir=Path("."),
+                                                                                         secret=b"test")))
 
 
 def lexicon(*records: dict) -> Lexicon:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from test_tasks_support import CARDIO, LEAKY, records_table
 
-from cmedins.stage import StageContext, get_stage
+from cmedins.stage import StageContext, collect, get_stage
 from cmedins.tasks.build import Collector, Origin
 from cmedins.tasks.config import TasksConfig
 from cmedins.tasks.leakage import control, targets_for
@@ -26,8 +26,8 @@ PRIMARY_NAMES = ("慢阻肺", "慢性阻塞性肺", "COPD", "急性加重")
 
 def run(rows, **cfg):
     stage = get_stage("tasks")
-    return stage.fn(records_table(rows), stage.make_config(cfg), StageContext(seed=3, workdir=Path("."),
-                                                                                 secret=b"test"))
+    return collect(stage.fn(records_table(rows), stage.make_config(cfg),
+                                StageContext(seed=3, workdir=Path("."), secret=b"test")))
 
 
 def item(task: str, record: dict, **cfg) -> Item:

@@ -7,7 +7,7 @@ from collections import Counter
 import pyarrow.parquet as pq
 import pytest
 
-from cmedins.stage import StageContext, get_stage
+from cmedins.stage import StageContext, collect, get_stage
 from cmedins.tasks.formats import parse_answer
 from cmedins.tasks.medication import UNSPECIFIED
 
@@ -32,7 +32,7 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     ctx = StageContext(seed=5, workdir=tmp, secret=b"pipeline-test-secret")
     d = deid.fn(raw, deid.make_config({}), ctx)
     tasks = get_stage("tasks")
-    out = tasks.fn(d.kept, tasks.make_config({}), ctx)
+    out = collect(tasks.fn(d.kept, tasks.make_config({}), ctx))
     return raw, d, out
 
 

@@ -3,6 +3,7 @@ quarantine reasons, accounting of every record, determinism and the options of T
 
 from __future__ import annotations
 
+import copy
 import io
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from test_tasks_support import CARDIO, RESP, records, records_table
 
 from cmedins.contracts import load_contract
 from cmedins.parquet_io import write_table
-from cmedins.stage import StageContext, get_stage
+from cmedins.stage import StageContext, collect, get_stage
 from cmedins.tasks.config import TasksConfig
 from cmedins.tasks.formats import parse_answer, parse_coded, parse_diagnoses, parse_events, parse_medications
 from cmedins.tasks.registry import get_task
@@ -25,7 +26,7 @@ CTX = StageContext(seed=11, workdir=Path("."), secret=b"test")
 def run(rows=None, seed: int = 11, **cfg):
     stage = get_stage("tasks")
     table = records_table(rows)
-    return stage.fn(table, stage.make_config(cfg), StageContext(seed=seed, workdir=Path("."), secret=b"test"))
+    return collect(stage.fn(table, stage.make_config(cfg), StageContext(seed=seed, workdir=Path("."), secret=b"test")))
 
 
 def by_task(out, record_hash: str) -> dict[str, list[dict]]:
@@ -225,3 +226,29 @@ def test_a_plugin_task_can_be_added(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     out = run(tasks=["lab_reading", "triage"], plugins=["lab_plugin"], english_fraction=0.0)
     assert out.stats["rows:lab_reading"] == 2 and out.stats["skipped:lab_reading:no_labs"] == 3
     assert out.kept.column("task").to_pylist()[:2] == ["lab_reading", "triage"]
+
+
+def test_task_groups_in_worker_processes_give_the_rows_of_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers split the tasks into groups, each its own process over every slice; the caps and the
+    duplicate check span slices, the records' accounting spans groups: rows, quarantine (order included) and
+    counters are those of one process."""
+    from cmedins.tasks import stage as tasks_stage
+
+    base = records()
+    rows = []
+    for i in range(12):  # repeated sentences (caps across slices), a record without hash, one with nothing to build
+        rec = copy.deepcopy(base[i % len(base)]) | {"record_hash": f"{i:032x}", "patient_key": f"p{i}"}
+        rows.append(rec)
+    rows[4]["record_hash"] = ""
+    rows[7] |= {"diagnoses": None, "medications": None, "events": None, "chief_complaint": ""}
+    monkeypatch.setattr(tasks_stage, "SLICE_ROWS", 5)
+    stage = get_stage("tasks")
+    config = stage.make_config({"query_cap": {"event_extraction": 2}})
+    one, two = (collect(stage.fn(records_table(rows), config, StageContext(seed=3, workdir=Path("."), secret=b"k",
+                                                                            workers=w))) for w in (1, 2))
+    assert tasks_stage.task_groups(config.tasks, 2)[0] and tasks_stage.task_groups(config.tasks, 2)[1]
+    assert one.kept.equals(two.kept) and one.quarantined.equals(two.quarantined)
+    assert one.stats == two.stats and one.stats["capped:event_extraction"] > 0
+    assert (one.inputs_used, one.inputs_quarantined) == (two.inputs_used, two.inputs_quarantined)
+    assert one.inputs_used + one.inputs_quarantined == len(rows)
+    assert "missing_record_hash" in one.quarantined.column("reason").to_pylist()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from test_tasks_support import AZITHROMYCIN, CEFUROXIME, PIPERACILLIN, prescribed, records_table
 
-from cmedins.stage import StageContext, get_stage
+from cmedins.stage import StageContext, collect, get_stage
 from cmedins.tasks.config import TasksConfig
 from cmedins.tasks.formats import Medication
 from cmedins.tasks.rules import DATA_DIR, DATA_FILES, load_rules
@@ -23,7 +23,7 @@ from cmedins.tasks.safety import check, dose_mg, patient_of, stated_allergies
 def run(rows, **cfg):
     stage = get_stage("tasks")
     config = stage.make_config({"tasks": ["medication"], **cfg})
-    return stage.fn(records_table(rows), config, StageContext(seed=2, workdir=Path("."), secret=b"test"))
+    return collect(stage.fn(records_table(rows), config, StageContext(seed=2, workdir=Path("."), secret=b"test")))
 
 
 def unsafe_kinds(record: dict) -> set[str]:

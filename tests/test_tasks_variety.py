@@ -14,7 +14,7 @@ import pytest
 from test_tasks_support import CARDIO, LEAKY, RESP, WRITTEN, _base, records_table
 
 from cmedins.parquet_io import write_table
-from cmedins.stage import StageContext, get_stage
+from cmedins.stage import StageContext, collect, get_stage
 from cmedins.tasks import DEFAULT_TASKS
 from cmedins.tasks.formats import FORMATS, parse_answer
 from cmedins.tasks.report import quality
@@ -25,8 +25,8 @@ COMMON = "双下肢无水肿。"
 
 def run(rows, seed: int = 4, **cfg):
     stage = get_stage("tasks")
-    return stage.fn(records_table(rows), stage.make_config(cfg), StageContext(seed=seed, workdir=Path("."),
-                                                                                 secret=b"test"))
+    return collect(stage.fn(records_table(rows), stage.make_config(cfg),
+                                StageContext(seed=seed, workdir=Path("."), secret=b"test")))
 
 
 def with_events(i: int) -> dict:

@@ -8,8 +8,9 @@ workers or on which batch finished first: same bytes, same caching and resume.
 Batchwise stages go through Ray Data: `map_batches` over the job descriptors with a pool of actors
 (`concurrency` = the recipe's `workers`), so a stage with a costly set-up (the de-identifier's analyzer and NER
 model, tokenizers) builds it once per actor (`worker.stage_state` caches it per process). A whole-table stage runs
-as one Ray task. Workers read their row group from the build folder and write their parts there, so on a cluster
-the build folder must be on storage every node mounts (NFS, a parallel file system).
+as one Ray task holding the recipe's `workers` CPUs (`tasks` runs its groups of tasks in that many processes on
+the task's node). Workers read their row group from the build folder and write their parts there, so on a
+cluster the build folder must be on storage every node mounts (NFS, a parallel file system).
 """
 
 from __future__ import annotations
@@ -51,10 +52,10 @@ def run_jobs(jobs: list[BatchJob], workers: int, whole_table: bool, advance: Cal
     """Run `jobs` on the connected Ray cluster; `advance(n)` reports finished batches to the progress bar."""
     import ray
 
-    if whole_table:
-        remote = ray.remote(num_cpus=1)(run_batch)
+    if whole_table:  # it may use `job.workers` processes for its per-record work: as many CPUs are reserved
+        remote = ray.remote(run_batch)
         for job in jobs:
-            ray.get(remote.remote(job))
+            ray.get(remote.options(num_cpus=max(1, job.workers)).remote(job))
             advance(1)
         return
     items = [{"job": pickle.dumps(job)} for job in jobs]

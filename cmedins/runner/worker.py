@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import importlib
 import json
 import os
 import signal
 import sys
 import threading
 import time
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cmedins.contracts import load_contract
-from cmedins.parquet_io import write_table, write_text
+from cmedins.parquet_io import RowGroupWriter, write_table, write_text
 from cmedins.runner.hashing import file_sha256
 from cmedins.stage import Stage, StageContext, StageOutput, get_stage
 
@@ -48,6 +51,8 @@ class BatchJob:
     row_group: int | None  # None: the whole table (a reduce stage)
     row_offset: int
     stage_dir: str
+    workers: int = 1  # a whole-table stage's processes for its per-record work (StageContext.workers)
+    module: str = ""  # the module that registers the stage: imported first, so a spawned worker knows the stage
 
 
 # Per process: what each stage's `setup` built, by stage and config, so it is built once per worker.
@@ -136,21 +141,54 @@ def batch_done(parts: Path, i: int) -> dict[str, Any] | None:
     return done
 
 
+def _write_pieces(stage: Stage, pieces: Iterable[StageOutput], path: Path, batch_rows: int) -> StageOutput:
+    """Stream the kept rows of `pieces` into `path`; return their quarantine, counters and accounting summed
+    (`kept` empty)."""
+    writer: RowGroupWriter | None = None
+    quarantined: list[pa.Table] = [load_contract("quarantine").schema.empty_table()]
+    stats: Counter[str] = Counter()
+    used = refused = 0
+    try:
+        for piece in pieces:
+            kept = conform(stage, piece)
+            if writer is None:
+                writer = RowGroupWriter(path, kept.schema, batch_rows)
+            writer.write(kept)
+            quarantined.append(piece.quarantined)
+            stats.update(piece.stats)
+            used, refused = used + piece.inputs_used, refused + piece.inputs_quarantined
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is None:  # no piece at all: an empty output with the contract's columns
+        schema = load_contract(stage.output_contract).schema if stage.output_contract else pa.schema([])
+        writer = RowGroupWriter(path, schema, batch_rows)
+    writer.close()
+    return StageOutput(kept=pa.table({}), quarantined=pa.concat_tables(quarantined),
+                       stats=dict(sorted(stats.items())), inputs_used=used, inputs_quarantined=refused)
+
+
 def run_batch(job: BatchJob) -> int:
     """Run one batch and write its part files; the stats file, written last, marks the batch done and records
     each part's sha256, so that a resumed build can tell an intact part from a damaged one."""
     start = time.perf_counter()
+    if job.module and job.module != "__main__" and job.module not in sys.modules:
+        importlib.import_module(job.module)  # a stage registered outside the package (a plugin, a test)
     stage = get_stage(job.stage)
     config = stage.make_config(job.options)
     pf = pq.ParquetFile(job.input_path)
     table = pf.read() if job.row_group is None else pf.read_row_group(job.row_group)
     ctx = StageContext(seed=job.seed, workdir=Path(job.stage_dir), secret=job.secret, row_offset=job.row_offset,
-                       batch_rows=job.batch_rows, state=stage_state(stage, config))
+                       batch_rows=job.batch_rows, state=stage_state(stage, config), workers=job.workers)
     out = stage.fn(table, config, ctx)
     i = job.row_group or 0
     parts = Path(job.stage_dir) / "parts"
     kept_name, quarantine_name = part_files(i)
-    write_table(conform(stage, out), parts / kept_name)
+    if isinstance(out, StageOutput):
+        write_table(conform(stage, out), parts / kept_name)
+    else:  # a whole-table stage yields its output in pieces: written as they come, never all held at once
+        out = _write_pieces(stage, out, parts / kept_name, job.batch_rows)
     write_table(out.quarantined, parts / quarantine_name)
     done = {"rows_in": table.num_rows, "inputs_used": out.inputs_used, "inputs_quarantined": out.inputs_quarantined,
             "stats": out.stats, "seconds": round(time.perf_counter() - start, 4),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -67,6 +68,26 @@ class _Prepared:
 
 
 @dataclass
+class _Variety:
+    """What the variety figures of one task count, kept as rows are added (the rows themselves are written out
+    slice by slice): 64-bit hashes of distinct instructions, queries and answers (exact but for a collision,
+    ~1e-7 at a million rows), template ids, and rows per normalised query."""
+
+    instructions: set[int] = field(default_factory=set)
+    queries: set[int] = field(default_factory=set)
+    answers: set[int] = field(default_factory=set)
+    templates: set[str] = field(default_factory=set)
+    per_query: Counter = field(default_factory=Counter)
+
+    def add(self, instruction: str, query: str, answer: str, template_id: str) -> None:
+        self.instructions.add(xxhash.xxh64_intdigest(instruction.encode("utf-8")))
+        self.queries.add(xxhash.xxh64_intdigest(query.encode("utf-8")))
+        self.answers.add(xxhash.xxh64_intdigest(answer.encode("utf-8")))
+        self.templates.add(template_id)
+        self.per_query[xxhash.xxh64_intdigest(norm(query).encode("utf-8"))] += 1
+
+
+@dataclass
 class Collector:
     """Rows, quarantine entries and counters of one stage call, and what the cross-row rules remember."""
 
@@ -80,6 +101,7 @@ class Collector:
     inputs_quarantined: int = 0  # records that yielded none: each has a quarantine row saying why
     seen: set[int] = field(default_factory=set)  # hashes of (task, instruction, query, answer) of emitted rows
     per_query: Counter = field(default_factory=Counter)  # (task, normalised query hash) -> rows
+    variety: dict[str, _Variety] = field(default_factory=dict)  # per task, over every row added
 
     def __post_init__(self) -> None:
         from cmedins.tasks.rows import RowBuffer
@@ -199,6 +221,8 @@ class Collector:
         self.stats[f"format:{spec.name}:{p.fmt}"] += 1
         if origin.department:
             self.stats[f"dept:{origin.department}"] += 1
+        self.variety.setdefault(spec.name, _Variety()).add(p.template.instruction, p.item.query, p.answer,
+                                                           p.template.id)
 
     def emit(self, spec: TaskSpec, items: list[Item], origin: Origin, copies: int, limit: int | None = None) -> int:
         """Check, cap and template each item; returns how many rows were kept. With `limit` (ranked tasks) the
@@ -219,19 +243,14 @@ class Collector:
 
     def finish(self, specs: list[TaskSpec]) -> None:
         """Per-task variety figures of the rows built: distinct instructions, queries and answers, templates used,
-        and the rows of the most repeated normalised query (exact: the stage sees the whole table)."""
-        cols = self.rows.cols
-        by_task: dict[str, list[int]] = {}
-        for i, t in enumerate(cols["task"]):
-            by_task.setdefault(t, []).append(i)
+        and the rows of the most repeated normalised query (over every row: the stage sees the whole table)."""
         for spec in specs:
-            idx = by_task.get(spec.name, [])
-            self.stats[f"distinct_instructions:{spec.name}"] = len({cols["instruction"][i] for i in idx})
-            self.stats[f"distinct_queries:{spec.name}"] = len({cols["query"][i] for i in idx})
-            self.stats[f"distinct_answers:{spec.name}"] = len({cols["answer"][i] for i in idx})
-            self.stats[f"templates_used:{spec.name}"] = len({cols["template_id"][i] for i in idx})
-            queries = Counter(norm(cols["query"][i]) for i in idx)
-            self.stats[f"top_query_rows:{spec.name}"] = max(queries.values(), default=0)
+            v = self.variety.get(spec.name, _Variety())
+            self.stats[f"distinct_instructions:{spec.name}"] = len(v.instructions)
+            self.stats[f"distinct_queries:{spec.name}"] = len(v.queries)
+            self.stats[f"distinct_answers:{spec.name}"] = len(v.answers)
+            self.stats[f"templates_used:{spec.name}"] = len(v.templates)
+            self.stats[f"top_query_rows:{spec.name}"] = max(v.per_query.values(), default=0)
 
 
 def enabled_specs(config: TasksConfig) -> list[TaskSpec]:
@@ -244,9 +263,90 @@ def enabled_specs(config: TasksConfig) -> list[TaskSpec]:
     return specs
 
 
+def origin_of(record: dict[str, Any], pos: int) -> Origin:
+    """Provenance of the record at 1-based position `pos` of the input table."""
+    return Origin("records", "deid", pos, record.get("record_hash") or "", record.get("department"),
+                  record.get("deid_version"), record.get("patient_key") or None, record)
+
+
+def missing_provenance(record: dict[str, Any]) -> str | None:
+    """The provenance field a record lacks (it then yields no rows: every row must trace back to its record and
+    patient), or None."""
+    return "record_hash" if not record.get("record_hash") else "patient_key" if not record.get("patient_key") else None
+
+
+@dataclass
+class TaskTally:
+    """What one task did with one record: rows kept, quarantine entries written, why it gave no row."""
+
+    rows: int = 0
+    refused: int = 0
+    skip: str | None = None
+
+
+def build_record(record: dict[str, Any], pos: int, specs: list[TaskSpec], out: Collector) -> list[TaskTally]:
+    """`specs` over one record (a record with its provenance), appending rows and quarantine entries to `out`.
+
+    Every cross-row rule (caps, the duplicate check, variety) keeps its state per task, so groups of tasks may
+    run apart, each over every record in order, and give the rows one pass over all tasks gives (`stage.py`)."""
+    origin, config = origin_of(record, pos), out.config
+    tallies = []
+    for spec in specs:
+        rows_before, refused_before, skip = len(out.rows), len(out.quarantine), None
+        n = out.copies(spec.name, origin.record_hash)
+        if n == 0:
+            out.stats[f"sampled_out:{spec.name}"] += 1
+            skip = f"{spec.name}:sampled_out"
+        else:
+            try:
+                result = spec.build(record, config)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:  # malformed nested fields
+                out.refuse(origin, spec.name, "bad_record", None, {"error": type(exc).__name__})
+                result = None
+            if isinstance(result, str):
+                out.stats[f"skipped:{spec.name}:{result}"] += 1
+                if result == "no_events":
+                    out.stats["no_events"] += 1
+                skip = f"{spec.name}:{result}"
+            elif result is not None:
+                limit = config.event_sentences if spec.ranked else None
+                if not out.emit(spec, result, origin, n, limit):
+                    skip = f"{spec.name}:no_row"
+        tallies.append(TaskTally(len(out.rows) - rows_before, len(out.quarantine) - refused_before, skip))
+    return tallies
+
+
+def account_record(out: Collector, pos: int, tallies: list[TaskTally] | None,
+                   record: Callable[[], dict[str, Any]]) -> None:
+    """The record's accounting once every task has seen it (`tallies` in task order; None for a record without
+    provenance): used when a task kept a row; else quarantined, with an entry saying why when no task did.
+    `record()` gives the record, asked for only to name it in such an entry."""
+    out.stats["records"] += 1
+    if tallies is not None and any(t.rows for t in tallies):
+        out.stats["records_with_rows"] += 1
+        out.inputs_used += 1
+        return
+    if tallies is None:
+        rec = record()
+        missing = missing_provenance(rec) or "record_hash"
+        out.refuse(origin_of(rec, pos), "all", f"missing_{missing}", missing, None)
+    elif not any(t.refused for t in tallies):
+        out.refuse(origin_of(record(), pos), "all", "no_rows", None, {"skipped": [t.skip for t in tallies if t.skip]})
+    out.stats["records_without_rows"] += 1
+    out.inputs_quarantined += 1
+
+
+def count_zero(stats: Counter, specs: list[TaskSpec]) -> None:
+    """The counters the build report reads exist even when zero, so every batch reports the same keys."""
+    base = ("records", "records_with_rows", "records_without_rows", "no_events")
+    for key in (*base, *(f"rows:{s.name}" for s in specs)):
+        stats[key] += 0
+
+
 def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int, row_offset: int = 0,
                   out: Collector | None = None, finish: bool = True) -> Collector:
-    """All enabled tasks over de-identified records; every record yields a row or a quarantine entry.
+    """All enabled tasks over de-identified records, in this process; every record yields a row or a quarantine
+    entry.
 
     `row_offset` is the number of records before this slice, so quarantine rows name the record's row in the
     whole upstream table. Pass the same `out` for consecutive slices of one table (the caps, the duplicate check
@@ -254,53 +354,10 @@ def build_records(records: list[dict[str, Any]], config: TasksConfig, seed: int,
     if out is None:
         out = Collector(config, seed, lexicon=Lexicon.from_records(records, load_rules(config.rules_dir)))
     specs = enabled_specs(config)
-    # the counters the build report reads exist even when zero, so every batch reports the same keys
-    base = ("records", "records_with_rows", "records_without_rows", "no_events")
-    for key in (*base, *(f"rows:{s.name}" for s in specs)):
-        out.stats[key] += 0
+    count_zero(out.stats, specs)
     for pos, record in enumerate(records, start=row_offset + 1):
-        rh = record.get("record_hash") or ""
-        origin = Origin("records", "deid", pos, rh, record.get("department"), record.get("deid_version"),
-                        record.get("patient_key") or None, record)
-        kept, refused_before, skips = 0, len(out.quarantine), []
-        missing = "record_hash" if not rh else "patient_key" if not origin.patient_key else None
-        if missing:  # no provenance or no split key, no rows: every row must trace back to its record and patient
-            out.refuse(origin, "all", f"missing_{missing}", missing, None)
-            out.stats["records"] += 1
-            out.stats["records_without_rows"] += 1
-            out.inputs_quarantined += 1
-            continue
-        for spec in specs:
-            n = out.copies(spec.name, rh)
-            if n == 0:
-                out.stats[f"sampled_out:{spec.name}"] += 1
-                skips.append(f"{spec.name}:sampled_out")
-                continue
-            try:
-                result = spec.build(record, config)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:  # malformed nested fields
-                out.refuse(origin, spec.name, "bad_record", None, {"error": type(exc).__name__})
-                continue
-            if isinstance(result, str):
-                out.stats[f"skipped:{spec.name}:{result}"] += 1
-                if result == "no_events":
-                    out.stats["no_events"] += 1
-                skips.append(f"{spec.name}:{result}")
-                continue
-            limit = config.event_sentences if spec.ranked else None
-            got = out.emit(spec, result, origin, n, limit)
-            if not got:
-                skips.append(f"{spec.name}:no_row")
-            kept += got
-        out.stats["records"] += 1
-        if kept:
-            out.stats["records_with_rows"] += 1
-            out.inputs_used += 1
-        else:
-            out.stats["records_without_rows"] += 1
-            out.inputs_quarantined += 1
-            if len(out.quarantine) == refused_before:
-                out.refuse(origin, "all", "no_rows", None, {"skipped": skips})
+        tallies = None if missing_provenance(record) else build_record(record, pos, specs, out)
+        account_record(out, pos, tallies, lambda record=record: record)
     if finish:
         out.finish(specs)
     return out

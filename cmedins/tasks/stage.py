@@ -4,8 +4,12 @@
 task order. It is a reduce (whole-table) stage because several rules span records: the per-task cap on rows
 sharing one normalised query, the choice of template that keeps a row from repeating an earlier one word for word,
 the grounding lexicon of every drug, diagnosis and department of the table, and the exact per-task variety figures
-(distinct instructions, queries, answers; the most repeated query). It still reads the table slice by slice
-(`SLICE_ROWS`), so memory stays that of one slice of records plus the rows.
+(distinct instructions, queries, answers; the most repeated query). Every one of those rules keeps its state per
+task, though, so the tasks are split into groups of about equal cost (`TASK_COST`), one per worker process
+(`ctx.workers`, a `cmedins.parallel.Lanes` lane each), and every group goes over every slice of `SLICE_ROWS`
+records in order; this process puts each slice's rows back in input order, then task order, and yields them, so
+the runner writes them as they come (the stage holds one slice's rows, not the whole output). The rows are those
+of one pass over all tasks, whatever the number of workers.
 
 `tasks_public` is a separate, reduce (whole-table) stage because the public files (CHIP-CDEE, CHIP-CDN + ICD-10
 list) are not slices of the record table: reading them inside a map stage would repeat them once per batch, or make
@@ -16,16 +20,30 @@ appends the rows built from the files its config names (hashed into its cache ke
 from __future__ import annotations
 
 import importlib.util
+import itertools
+from collections import Counter, deque
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
 from cmedins.contracts import load_contract
+from cmedins.parallel import Lanes
 from cmedins.stage import StageContext, StageOutput, quarantine_rows, register_stage
-from cmedins.tasks.build import Collector, build_records, enabled_specs
+from cmedins.tasks.build import (
+    Collector,
+    TaskTally,
+    account_record,
+    build_record,
+    count_zero,
+    enabled_specs,
+    missing_provenance,
+)
 from cmedins.tasks.config import TasksConfig
 from cmedins.tasks.grounding import Lexicon
 from cmedins.tasks.public import build_public
+from cmedins.tasks.registry import TaskSpec, get_task
+from cmedins.tasks.rows import RowBuffer
 from cmedins.tasks.rules import load_rules, rule_files
 from cmedins.tasks.templates import TEMPLATE_DIR, template_file
 
@@ -72,15 +90,32 @@ def records_from_table(table: pa.Table, all_fields: bool = False) -> list[dict]:
     return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
+# Seconds per 4,000 synthetic records, one task at a time (this machine, 2026-11): only for balancing the groups
+TASK_COST = {"event_extraction": 1.3, "triage": 1.5, "diagnosis": 1.65, "diagnosis_normalization": 0.9,
+             "medication": 1.5, "summary": 2.2}
+
+
+def task_groups(names: list[str], n: int) -> list[list[str]]:
+    """`names` in at most `n` groups of about equal cost (the costliest first, each to the cheapest group so far),
+    each group in config order."""
+    groups: list[list[str]] = [[] for _ in range(max(1, min(n, len(names))))]
+    load = [0.0] * len(groups)
+    for name in sorted(names, key=lambda t: -TASK_COST.get(t, 1.5)):
+        i = load.index(min(load))
+        groups[i].append(name)
+        load[i] += TASK_COST.get(name, 1.5)
+    return [sorted(g, key=names.index) for g in groups]
+
+
 def _output(out: Collector) -> StageOutput:
     quarantined = quarantine_rows(out.quarantine)
     return StageOutput(kept=out.rows.to_table(), quarantined=quarantined, stats=dict(sorted(out.stats.items())),
                        inputs_used=out.inputs_used, inputs_quarantined=out.inputs_quarantined)
 
 
-def lexicon_of(table: pa.Table, config: TasksConfig) -> Lexicon:
-    """Every department, drug and diagnosis of the table: what a grounded answer may name once its query does."""
-    rules = load_rules(config.rules_dir)
+def lexicon_of(table: pa.Table) -> tuple[set[str], set[str], set[tuple[str, str]]]:
+    """Every department, drug and diagnosis of the table (the `Lexicon`'s inputs): what a grounded answer may name
+    once its query does."""
     cols = set(table.column_names)
     deps = set(table.column("department").to_pylist()) if "department" in cols else set()
     drugs, dx = set(), set()
@@ -90,25 +125,120 @@ def lexicon_of(table: pa.Table, config: TasksConfig) -> Lexicon:
     if "diagnoses" in cols:
         for ds in table.column("diagnoses").to_pylist():
             dx.update(((d.get("text") or "").strip(), (d.get("icd10_name") or "").strip()) for d in ds or [])
-    return Lexicon(rules, {d for d in deps if d}, {d for d in drugs if d.strip()}, dx)
+    return {d for d in deps if d}, {d for d in drugs if d.strip()}, dx
+
+
+# One group of tasks per process (a lane): its Collector keeps the group's cross-row state between slices.
+_GROUP: tuple[Collector, list[TaskSpec]] | None = None
+
+
+def _start_group(config: TasksConfig, seed: int, lexicon: tuple[set, set, set], names: list[str]) -> None:
+    global _GROUP
+    enabled_specs(config)  # imports the plugins, registering their tasks
+    out = Collector(config, seed, lexicon=Lexicon(load_rules(config.rules_dir), *lexicon))
+    _GROUP = (out, [get_task(n) for n in names])
+
+
+def _group_slice(data: pa.Buffer, first: int) -> tuple[pa.Table, list[dict], list[list[TaskTally] | None]]:
+    """The group's tasks over one slice (Arrow IPC; `first` is its first row's 1-based position): its rows, its
+    quarantine entries and one tally per record."""
+    assert _GROUP is not None
+    out, specs = _GROUP
+    records = records_from_table(pa.ipc.open_stream(data).read_all(), all_fields=bool(out.config.plugins))
+    tallies = [None if missing_provenance(r) else build_record(r, pos, specs, out)
+               for pos, r in enumerate(records, start=first)]
+    rows, quarantined = out.rows.to_table(), out.quarantine
+    out.rows, out.quarantine = RowBuffer(out.config.system_prompt), []
+    return rows, quarantined, tallies
+
+
+def _finish_group() -> dict[str, int]:
+    """The group's counters, variety figures included; the lane's state goes."""
+    global _GROUP
+    assert _GROUP is not None
+    out, specs = _GROUP
+    out.finish(specs)
+    _GROUP = None
+    return dict(out.stats)
+
+
+def _ipc(table: pa.Table) -> pa.Buffer:
+    """A slice as Arrow IPC: what a lane receives (the slice's data only, not its parent table's)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
 
 
 @register_stage("tasks", config=TasksConfig, kind="reduce", fan_out=True, input_contract="deid_record",
                 output_contract="task_row", input_files=plugin_files)
-def tasks_stage(table: pa.Table, config: TasksConfig, ctx: StageContext) -> StageOutput:
+def tasks_stage(table: pa.Table, config: TasksConfig, ctx: StageContext) -> Iterator[StageOutput]:
     """deid_record.v1 table -> task_row.v1 rows (+ quarantine, counters rows:<task>, dept:<d>, leakage, grounding,
-    safety and variety figures per task)."""
+    safety and variety figures per task), slice by slice."""
     missing = [c for c in _REQUIRED if c not in table.column_names]
     if missing:
         raise ValueError(f"tasks: input table lacks required column(s) {', '.join(missing)}")
-    out = Collector(config, ctx.seed, lexicon=lexicon_of(table, config))
-    for start in range(0, table.num_rows, SLICE_ROWS):
-        records = records_from_table(table.slice(start, SLICE_ROWS), all_fields=bool(config.plugins))
-        build_records(records, config, ctx.seed, row_offset=ctx.row_offset + start, out=out, finish=False)
-    if table.num_rows == 0:
-        build_records([], config, ctx.seed, out=out, finish=False)
-    out.finish(enabled_specs(config))
-    return _output(out)
+    return _task_rows(table, config, ctx)
+
+
+def _task_rows(table: pa.Table, config: TasksConfig, ctx: StageContext) -> Iterator[StageOutput]:
+    specs = enabled_specs(config)
+    names = [s.name for s in specs]
+    slices = -(-table.num_rows // SLICE_ROWS)
+    groups = task_groups(names, min(ctx.workers, slices))  # one slice: one group, run here, no process started
+    where = {name: (g, group.index(name)) for g, group in enumerate(groups) for name in group}
+    lexicon = lexicon_of(table)
+    out = Collector(config, ctx.seed)  # the records' accounting; the groups keep the rows and their counters
+    count_zero(out.stats, specs)
+    with Lanes(_start_group, [(config, ctx.seed, lexicon, group) for group in groups]) as lanes:
+        pending = deque()
+        starts = iter(range(0, table.num_rows, SLICE_ROWS))
+        for start in itertools.chain(starts, [None]):
+            if start is not None:  # a slice ahead in every lane while this one is put in order
+                data = _ipc(table.slice(start, SLICE_ROWS))
+                pending.append((start, [lanes.submit(g, _group_slice, data, ctx.row_offset + start + 1)
+                                        for g in range(len(groups))]))
+            while pending and (start is None or len(pending) > 1):
+                first, futures = pending.popleft()
+                yield _merge(out, table, first, ctx.row_offset, [f.result() for f in futures], names, where)
+        stats = Counter(out.stats)
+        for g in range(len(groups)):
+            stats.update(lanes.submit(g, _finish_group).result())
+    yield StageOutput(kept=load_contract("task_row").schema.empty_table(), quarantined=quarantine_rows(out.quarantine),
+                      stats=dict(sorted(stats.items())), inputs_used=out.inputs_used,
+                      inputs_quarantined=out.inputs_quarantined)
+
+
+def _merge(out: Collector, table: pa.Table, first: int, row_offset: int,
+           results: list[tuple[pa.Table, list[dict], list[list[TaskTally] | None]]], names: list[str],
+           where: dict[str, tuple[int, int]]) -> StageOutput:
+    """One slice's rows and quarantine entries from every group, in input order then task order, with each
+    record's accounting (`account_record`) after its tasks' entries."""
+    bases = list(itertools.accumulate((r[0].num_rows for r in results), initial=0))
+    row_at, q_at = [0] * len(results), [0] * len(results)
+    take: list[int] = []
+    quarantined: list[dict] = []
+    for i in range(len(results[0][2])):
+        tallies: list[TaskTally] | None = []
+        for name in names:
+            g, j = where[name]
+            group_tallies = results[g][2][i]
+            if group_tallies is None:
+                tallies = None
+                break
+            t = group_tallies[j]
+            take += range(bases[g] + row_at[g], bases[g] + row_at[g] + t.rows)
+            quarantined += results[g][1][q_at[g]:q_at[g] + t.refused]
+            row_at[g] += t.rows
+            q_at[g] += t.refused
+            tallies.append(t)
+        row = first + i
+        account_record(out, row_offset + row + 1, tallies,
+                       lambda row=row: records_from_table(table.slice(row, 1), True)[0])
+        quarantined += out.quarantine
+        out.quarantine = []
+    rows = pa.concat_tables([r[0] for r in results]).take(pa.array(take, pa.int64()))
+    return StageOutput(kept=rows, quarantined=quarantine_rows(quarantined))
 
 
 @register_stage("tasks_public", config=TasksConfig, kind="reduce", fan_out=True, input_contract="task_row",
