@@ -17,6 +17,9 @@ A stage declares what the runner needs to run it anywhere (the local process poo
   plugin code, templates); their hashes are part of the cache key.
 - `setup(config)`: costly state built once per worker process (analyzers, dictionaries, tokenizers), handed to
   every call as `ctx.state`.
+- `columns(config)`: for a reduce stage whose whole-table step needs only some columns (deduplication reads ids,
+  groups and texts): the runner reads only those, and the stage reads whole rows itself, batch by batch, when it
+  writes its output (`input_batches`), so it never holds the whole table.
 
 Stage modules are imported only when a recipe names their stage (`cmedins/stages.py` maps names to modules), so a
 worker running `tasks` never imports the de-identifier.
@@ -27,12 +30,13 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from cmedins.contracts import empty_table, load_contract
 from cmedins.registry import Registry, RegistryError
@@ -56,6 +60,7 @@ class StageContext:
     batch_rows: int = 2000  # the build's batch size (source stages read in batches of this many rows)
     state: Any = None  # what the stage's `setup` built for this worker process
     workers: int = 1  # processes a whole-table stage may use for its per-record work (the recipe's `workers`)
+    input_path: Path | None = None  # a reduce stage's input file (read batch by batch by `input_batches`)
 
 
 @dataclass
@@ -74,6 +79,21 @@ class StageOutput:
     inputs_used: int = 0
     inputs_quarantined: int = 0
     rows_read: int = 0
+
+
+def input_batches(table: pa.Table, ctx: StageContext) -> Iterator[tuple[int, pa.Table]]:
+    """(first row, batch) over the stage's whole input rows: the row groups of `ctx.input_path` when the runner
+    gave the stage only some columns (`Stage.columns`), else slices of `table` itself."""
+    if ctx.input_path is None:
+        for start in range(0, table.num_rows, ctx.batch_rows):
+            yield start, table.slice(start, ctx.batch_rows)
+        return
+    pf = pq.ParquetFile(ctx.input_path)
+    start = 0
+    for g in range(pf.metadata.num_row_groups):
+        batch = pf.read_row_group(g)
+        yield start, batch
+        start += batch.num_rows
 
 
 def collect(out: StageOutput | Iterable[StageOutput]) -> StageOutput:
@@ -115,6 +135,7 @@ class Stage:
     output_contract: str | None = None
     input_files: Callable[[Any], list[Path]] = _no_files
     setup: Callable[[Any], Any] | None = None
+    columns: Callable[[Any], list[str]] | None = None
 
     def make_config(self, raw: dict | None) -> Any:
         """Build the config dataclass from the recipe's mapping; unknown keys are an error, not ignored."""
@@ -139,12 +160,14 @@ def register_stage(
     output_contract: str | None = None,
     input_files: Callable[[Any], list[Path]] | None = None,
     setup: Callable[[Any], Any] | None = None,
+    columns: Callable[[Any], list[str]] | None = None,
 ) -> Callable[[StageFn], StageFn]:
     """Decorator: register `fn` as the stage `name`; a name already taken by another function is an error."""
 
     def wrap(fn: StageFn) -> StageFn:
         stage = Stage(name=name, fn=fn, config_cls=config, kind=kind, fan_out=fan_out, input_contract=input_contract,
-                      output_contract=output_contract, input_files=input_files or _no_files, setup=setup)
+                      output_contract=output_contract, input_files=input_files or _no_files, setup=setup,
+                      columns=columns)
         _STAGES.add(name, stage, fn)
         return fn
 

@@ -3,6 +3,7 @@ distinct notes, survivors, determinism, accounting."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -17,7 +18,7 @@ from cmedins.clean.config import DedupConfig
 from cmedins.clean.dedup import EXACT, NEAR, find_duplicates
 from cmedins.clean.normalize import normalize_texts
 from cmedins.contracts import TEXT_FIELDS
-from cmedins.stage import get_stage
+from cmedins.stage import collect, get_stage
 from cmedins.synth import generate
 
 NOTE = ("患者3天前受凉后出现咳嗽，咳白色黏痰，伴发热，最高体温38.6℃，无胸痛、咯血。"
@@ -139,7 +140,7 @@ def test_dedup_stage_quarantines_every_removed_row_with_the_kept_id(tmp_path: Pa
             {"query": "头痛2天", "answer": "诊断：偏头痛"}]
     table = task_rows([{**r, "id": f"r{i}"} for i, r in enumerate(rows)])
     stage = get_stage("dedup")
-    out = stage.fn(table, stage.make_config({}), ctx(tmp_path))
+    out = collect(stage.fn(table, stage.make_config({}), ctx(tmp_path)))
     assert out.kept.num_rows + out.quarantined.num_rows == table.num_rows
     assert out.kept.column("query").to_pylist() == [NOTE, NOTE, "头痛2天"]
     q = out.quarantined.to_pylist()
@@ -157,3 +158,21 @@ def test_dedup_config_is_checked() -> None:
         DedupConfig(bands=40, rows=4, num_perm=128)
     with pytest.raises(ValueError, match="similarity"):
         DedupConfig(similarity="cosine")
+
+
+def test_dedup_reads_only_its_columns_and_whole_rows_batch_by_batch(tmp_path: Path) -> None:
+    """Given only `Stage.columns` of the table and the input file (what the runner does), the stage writes the
+    same rows, quarantine and counters as given the whole table."""
+    rows = [{"query": NOTE + ("" if i % 3 else "。"), "answer": f"诊断：{'肺炎' if i % 2 else '支气管炎'}",
+             "id": f"r{i}"} for i in range(9)]
+    table = task_rows(rows)
+    path = tmp_path / "input.parquet"
+    pq.write_table(table, path, row_group_size=4)
+    stage = get_stage("dedup")
+    config = stage.make_config({})
+    whole = collect(stage.fn(table, config, ctx(tmp_path)))
+    projected = table.select(stage.columns(config))
+    assert projected.num_columns < table.num_columns
+    streamed = collect(stage.fn(projected, config, dataclasses.replace(ctx(tmp_path), input_path=path)))
+    assert streamed.kept.equals(whole.kept) and streamed.quarantined.equals(whole.quarantined)
+    assert streamed.stats == whole.stats and whole.quarantined.num_rows > 0

@@ -297,6 +297,15 @@ def test_times_and_short_codes_are_no_other_id() -> None:
     assert deidentify_texts([text], DeidConfig())[0].text == text
 
 
+def test_public_registry_accessions_stay_and_record_codes_go() -> None:
+    """dbSNP variants, trial registrations, ClinVar records and PMC articles have the shape of a hospital code but
+    name no person."""
+    text = "携带rs1799983多态性，入组NCT04280705，ClinVar RCV000012345，见PMC7092803。"
+    assert deidentify_texts([text], DeidConfig())[0].text == text
+    res = deidentify_texts(["标本号ZY20230001234送检。"], DeidConfig())[0]
+    assert "20230001234" not in res.text
+
+
 def test_a_long_run_of_address_units_is_read_in_linear_time() -> None:
     """The English address search once backtracked over every unit from every start (a 12,000-character run of
     `Room 12 ` did not finish and was stopped); units are now only looked for in a bounded window before a street."""

@@ -228,7 +228,7 @@ def test_a_plugin_task_can_be_added(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert out.kept.column("task").to_pylist()[:2] == ["lab_reading", "triage"]
 
 
-def test_task_groups_in_worker_processes_give_the_rows_of_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_task_groups_in_worker_processes_give_the_rows_of_one_pass() -> None:
     """Two workers split the tasks into groups, each its own process over every slice; the caps and the
     duplicate check span slices, the records' accounting spans groups: rows, quarantine (order included) and
     counters are those of one process."""
@@ -241,11 +241,10 @@ def test_task_groups_in_worker_processes_give_the_rows_of_one_pass(monkeypatch: 
         rows.append(rec)
     rows[4]["record_hash"] = ""
     rows[7] |= {"diagnoses": None, "medications": None, "events": None, "chief_complaint": ""}
-    monkeypatch.setattr(tasks_stage, "SLICE_ROWS", 5)
     stage = get_stage("tasks")
     config = stage.make_config({"query_cap": {"event_extraction": 2}})
     one, two = (collect(stage.fn(records_table(rows), config, StageContext(seed=3, workdir=Path("."), secret=b"k",
-                                                                            workers=w))) for w in (1, 2))
+                                                                            batch_rows=5, workers=w))) for w in (1, 2))
     assert tasks_stage.task_groups(config.tasks, 2)[0] and tasks_stage.task_groups(config.tasks, 2)[1]
     assert one.kept.equals(two.kept) and one.quarantined.equals(two.quarantined)
     assert one.stats == two.stats and one.stats["capped:event_extraction"] > 0

@@ -15,7 +15,7 @@ Nothing here depends on input order beyond `prefer: first`, or on the number of 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -157,4 +157,26 @@ def find_duplicates(ids: Sequence[str], texts: Sequence[str | None] | pl.Series,
         if size > 1:
             stats[f"cluster_size:{_size_label(size)}"] += 1
     stats["components_split"] = sum(1 for root, size in components.items() if size > groups_kept[root])
+    return Duplicates(survivor, reason, similarity, dict(sorted(stats.items())))
+
+
+def find_duplicates_by_group(ids: Sequence[str], groups: Sequence[str],
+                             texts_of: Callable[[np.ndarray], pl.Series], config: DedupConfig) -> Duplicates:
+    """`find_duplicates` one group at a time: rows of different groups never match, so the result is the same as
+    over all rows at once, but only one group's texts (`texts_of(positions)`) are normalised and held at a time,
+    which bounds the memory of a large table by its largest group (at 1.46M task rows: 6.5 GB of text copies)."""
+    n = len(ids)
+    survivor, similarity = np.arange(n, dtype=np.int64), np.ones(n)
+    reason: list[str | None] = [None] * n
+    stats: Counter[str] = Counter()
+    members: dict[str, list[int]] = {}
+    for i, g in enumerate(groups):
+        members.setdefault(g, []).append(i)
+    for g in sorted(members):
+        idx = np.array(members[g], dtype=np.int64)
+        found = find_duplicates([ids[i] for i in idx], texts_of(idx), [g] * len(idx), config)
+        survivor[idx], similarity[idx] = idx[found.survivor], found.similarity
+        for i, r in zip(idx.tolist(), found.reason, strict=True):
+            reason[i] = r
+        stats.update(found.stats)
     return Duplicates(survivor, reason, similarity, dict(sorted(stats.items())))

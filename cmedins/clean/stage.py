@@ -14,6 +14,7 @@ duplicates, the kept row (number and id) and the similarity to it, never any tex
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,13 +25,14 @@ import pyarrow.compute as pc
 
 from cmedins.clean.config import CleanConfig, DedupConfig
 from cmedins.clean.decontam import EvalIndex
-from cmedins.clean.dedup import find_duplicates
+from cmedins.clean.dedup import Duplicates, find_duplicates, find_duplicates_by_group
 from cmedins.clean.evalsets import EvalItem, read_eval_set, resolve_path
 from cmedins.clean.normalize import normalize_series
 from cmedins.clean.plant import plant
 from cmedins.clean.quality import QualityRules, batch_facts, check_row
 from cmedins.clean.tokens import approx_tokens_column, token_counter
-from cmedins.stage import StageContext, StageOutput, quarantine_rows, register_stage, reject
+from cmedins.contracts import load_contract
+from cmedins.stage import StageContext, StageOutput, input_batches, quarantine_rows, register_stage, reject
 
 SOURCE = "task_row"  # quarantine.source: the upstream table
 
@@ -142,27 +144,51 @@ def duplicate_message(where: str, reason: str, kept_row: int, kept_id: str, simi
     return f"{where}: {reason} of row {kept_row} (id {kept_id}), similarity {similarity:.3f}"
 
 
-@register_stage("dedup", config=DedupConfig, kind="reduce", input_contract="task_row", output_contract="task_row")
-def dedup_stage(table: pa.Table, config: DedupConfig, ctx: StageContext) -> StageOutput:
-    """Quarantine exact and near duplicates (same group, same or near-same text); keep one row per cluster."""
-    texts = pl.from_arrow(joined_text(table, config.text_fields))
-    groups = pl.from_arrow(joined_text(table, config.group_by)).to_list() if config.group_by else None
+def dedup_columns(config: DedupConfig) -> list[str]:
+    """What finding duplicates reads: ids, groups and the compared texts (the runner reads only these)."""
+    return list(dict.fromkeys(["id", *config.group_by, *config.text_fields]))
+
+
+@register_stage("dedup", config=DedupConfig, kind="reduce", input_contract="task_row", output_contract="task_row",
+                columns=dedup_columns)
+def dedup_stage(table: pa.Table, config: DedupConfig, ctx: StageContext) -> Iterator[StageOutput]:
+    """Quarantine exact and near duplicates (same group, same or near-same text); keep one row per cluster.
+
+    Duplicates are found on the columns `dedup_columns` names; the rows are then read batch by batch and written
+    as they come, so the stage holds the ids and texts of the table and one batch of whole rows."""
     ids = [str(x) for x in table.column("id").to_pylist()]
-    dups = find_duplicates(ids, texts, groups, config)
+    texts = table.select(config.text_fields)
+    if config.group_by:  # one group's texts at a time
+        groups = pl.from_arrow(joined_text(table, config.group_by)).to_list()
+        dups = find_duplicates_by_group(ids, groups, lambda idx: pl.from_arrow(joined_text(
+            texts.take(pa.array(idx)), config.text_fields)), config)
+    else:
+        groups = None
+        dups = find_duplicates(ids, pl.from_arrow(joined_text(texts, config.text_fields)), None, config)
+    # the texts are no longer needed when whole rows come from the input file: not kept while writing
+    return _dedup_rows(table if ctx.input_path is None else table.slice(0, 0), dups, ids, groups, config, ctx)
+
+
+def _dedup_rows(table: pa.Table, dups: Duplicates, ids: list[str], groups: list[str] | None, config: DedupConfig,
+                ctx: StageContext) -> Iterator[StageOutput]:
     stats: Counter[str] = Counter(dups.stats)
-    rejected: list[dict] = []
     label = "task" if config.group_by == ["task"] else "group"
-    payloads = _rows(table, dups.removed.tolist())
-    for i in dups.removed.tolist():
-        s, reason = int(dups.survivor[i]), dups.reason[i]
-        assert reason is not None
-        row_no = ctx.row_offset + i + 1
-        if groups is not None:
-            stats[f"removed_by_{label}:{groups[i]}"] += 1
-        payload = {"row": payloads[i], "duplicate_of": ids[s], "similarity": round(float(dups.similarity[i]), 4)}
-        reject(rejected, stats, stage="dedup", source=SOURCE, row=row_no, key=ids[i], reason=reason,
-               message=duplicate_message(f"{SOURCE} row {row_no} (id {ids[i]})", reason, ctx.row_offset + s + 1,
-                                         ids[s], float(dups.similarity[i])),
-               payload=payload)
-    return StageOutput(kept=_keep(table, dups.removed.tolist()), quarantined=quarantine_rows(rejected),
-                       stats=dict(sorted(stats.items())))
+    removed = dups.removed
+    for start, batch in input_batches(table, ctx):
+        here = removed[(removed >= start) & (removed < start + batch.num_rows)].tolist()
+        rejected: list[dict] = []
+        payloads = _rows(batch, [i - start for i in here])
+        for i in here:
+            s, reason = int(dups.survivor[i]), dups.reason[i]
+            assert reason is not None
+            row_no = ctx.row_offset + i + 1
+            if groups is not None:
+                stats[f"removed_by_{label}:{groups[i]}"] += 1
+            payload = {"row": payloads[i - start], "duplicate_of": ids[s],
+                       "similarity": round(float(dups.similarity[i]), 4)}
+            reject(rejected, stats, stage="dedup", source=SOURCE, row=row_no, key=ids[i], reason=reason,
+                   message=duplicate_message(f"{SOURCE} row {row_no} (id {ids[i]})", reason, ctx.row_offset + s + 1,
+                                             ids[s], float(dups.similarity[i])),
+                   payload=payload)
+        yield StageOutput(kept=_keep(batch, [i - start for i in here]), quarantined=quarantine_rows(rejected))
+    yield StageOutput(kept=load_contract("task_row").schema.empty_table(), stats=dict(sorted(stats.items())))

@@ -43,6 +43,9 @@ _PASSPORT_BARE = re.compile(r"(?<![A-Za-z0-9])([EG]\d{8}|E[A-Z]\d{7})(?![A-Za-z0
 _LONG_DIGITS = re.compile(r"(?<![0-9.])(\d(?:[ \-]?\d){6,})(?![0-9]|\.\d|\s?(?:mg|g|ml|μg|ug|u|iu|次|片|粒))",
                           re.IGNORECASE)
 _CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-]?\d{7,}[A-Za-z0-9]*)(?![A-Za-z0-9.])")
+# Accessions of public registries in the code's shape: a variant (dbSNP rs1799983), a trial (NCT04280705), a ClinVar
+# record (RCV000012345), a PubMed Central article (PMC7092803). They name no person: not replaced.
+_PUBLIC_CODE = re.compile(r"(?<![A-Za-z0-9])(?:rs\d+|NCT\d{8}|[RSV]CV\d{9}|PMC\d{6,8})(?![A-Za-z0-9])")
 # IPv6: eight hex groups, or fewer with one "::" (2001:db8::8a2e:370:7334); needs at least two colons and a letter
 # or 4-digit group so that times (10:30:15) never match
 _IPV6 = re.compile(r"(?<![0-9A-Fa-f])(?<![0-9A-Fa-f]:)((?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"
@@ -188,10 +191,13 @@ def _numeric(folded: str, add) -> None:
             add(Span(m.start(1), m.end(1), "BANK_CARD", 0.92, "card_luhn"))
     for m in _PASSPORT_BARE.finditer(folded):
         add(Span(m.start(1), m.end(1), "PASSPORT", 0.8, "passport_shape"))
+    public = [m.span() for m in _PUBLIC_CODE.finditer(folded)]
     for m in _LONG_DIGITS.finditer(folded):
-        add(Span(m.start(1), m.end(1), "MEDICAL_RECORD_NO", 0.55, "long_number"))
+        if not any(s <= m.start(1) and m.end(1) <= e for s, e in public):
+            add(Span(m.start(1), m.end(1), "MEDICAL_RECORD_NO", 0.55, "long_number"))
     for m in _CODE.finditer(folded):
-        add(Span(m.start(1), m.end(1), "MEDICAL_RECORD_NO", 0.55, "alnum_code"))
+        if m.span(1) not in public:
+            add(Span(m.start(1), m.end(1), "MEDICAL_RECORD_NO", 0.55, "alnum_code"))
 
 
 def _labelled(folded: str, add) -> None:

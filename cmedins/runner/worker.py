@@ -19,8 +19,7 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ import pyarrow.parquet as pq
 from cmedins.contracts import load_contract
 from cmedins.parquet_io import RowGroupWriter, write_table, write_text
 from cmedins.runner.hashing import file_sha256
-from cmedins.stage import Stage, StageContext, StageOutput, get_stage
+from cmedins.stage import Stage, StageContext, StageOutput, collect, get_stage
 
 
 class StageFailed(RuntimeError):
@@ -145,18 +144,18 @@ def _write_pieces(stage: Stage, pieces: Iterable[StageOutput], path: Path, batch
     """Stream the kept rows of `pieces` into `path`; return their quarantine, counters and accounting summed
     (`kept` empty)."""
     writer: RowGroupWriter | None = None
-    quarantined: list[pa.Table] = [load_contract("quarantine").schema.empty_table()]
-    stats: Counter[str] = Counter()
-    used = refused = 0
-    try:
+
+    def written() -> Iterator[StageOutput]:
+        nonlocal writer
         for piece in pieces:
             kept = conform(stage, piece)
             if writer is None:
                 writer = RowGroupWriter(path, kept.schema, batch_rows)
             writer.write(kept)
-            quarantined.append(piece.quarantined)
-            stats.update(piece.stats)
-            used, refused = used + piece.inputs_used, refused + piece.inputs_quarantined
+            yield dataclasses.replace(piece, kept=pa.table({}))
+
+    try:
+        out = collect(written())
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -165,8 +164,7 @@ def _write_pieces(stage: Stage, pieces: Iterable[StageOutput], path: Path, batch
         schema = load_contract(stage.output_contract).schema if stage.output_contract else pa.schema([])
         writer = RowGroupWriter(path, schema, batch_rows)
     writer.close()
-    return StageOutput(kept=pa.table({}), quarantined=pa.concat_tables(quarantined),
-                       stats=dict(sorted(stats.items())), inputs_used=used, inputs_quarantined=refused)
+    return out
 
 
 def run_batch(job: BatchJob) -> int:
@@ -178,10 +176,20 @@ def run_batch(job: BatchJob) -> int:
     stage = get_stage(job.stage)
     config = stage.make_config(job.options)
     pf = pq.ParquetFile(job.input_path)
-    table = pf.read() if job.row_group is None else pf.read_row_group(job.row_group)
+    if job.row_group is not None:
+        table, input_path = pf.read_row_group(job.row_group), None
+    elif stage.columns is not None:  # only what the whole-table step needs; whole rows come from `input_batches`
+        names = set(pf.schema_arrow.names)
+        columns = [c for c in stage.columns(config) if c in names]
+        table, input_path = pf.read(columns=columns), Path(job.input_path)
+    else:
+        table, input_path = pf.read(), None
     ctx = StageContext(seed=job.seed, workdir=Path(job.stage_dir), secret=job.secret, row_offset=job.row_offset,
-                       batch_rows=job.batch_rows, state=stage_state(stage, config), workers=job.workers)
+                       batch_rows=job.batch_rows, state=stage_state(stage, config), workers=job.workers,
+                       input_path=input_path)
+    rows_in = table.num_rows
     out = stage.fn(table, config, ctx)
+    del table  # a stage that yields its output keeps what it needs of its input; the rest can go
     i = job.row_group or 0
     parts = Path(job.stage_dir) / "parts"
     kept_name, quarantine_name = part_files(i)
@@ -190,7 +198,7 @@ def run_batch(job: BatchJob) -> int:
     else:  # a whole-table stage yields its output in pieces: written as they come, never all held at once
         out = _write_pieces(stage, out, parts / kept_name, job.batch_rows)
     write_table(out.quarantined, parts / quarantine_name)
-    done = {"rows_in": table.num_rows, "inputs_used": out.inputs_used, "inputs_quarantined": out.inputs_quarantined,
+    done = {"rows_in": rows_in, "inputs_used": out.inputs_used, "inputs_quarantined": out.inputs_quarantined,
             "stats": out.stats, "seconds": round(time.perf_counter() - start, 4),
             "files": {name: file_sha256(parts / name) for name in (kept_name, quarantine_name)}}
     write_text(json.dumps(done, sort_keys=True), parts / part_name("stats", i))

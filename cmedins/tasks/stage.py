@@ -6,10 +6,11 @@ sharing one normalised query, the choice of template that keeps a row from repea
 the grounding lexicon of every drug, diagnosis and department of the table, and the exact per-task variety figures
 (distinct instructions, queries, answers; the most repeated query). Every one of those rules keeps its state per
 task, though, so the tasks are split into groups of about equal cost (`TASK_COST`), one per worker process
-(`ctx.workers`, a `cmedins.parallel.Lanes` lane each), and every group goes over every slice of `SLICE_ROWS`
-records in order; this process puts each slice's rows back in input order, then task order, and yields them, so
-the runner writes them as they come (the stage holds one slice's rows, not the whole output). The rows are those
-of one pass over all tasks, whatever the number of workers.
+(`ctx.workers`, a `cmedins.parallel.Lanes` lane each), and every group goes over every batch of records in
+order; this process puts each batch's rows back in input order, then task order, and yields them, so the runner
+writes them as they come. The runner reads only the lexicon's columns of the whole table (`tasks_columns`), the
+records come batch by batch from the input file: the stage holds neither the whole input nor the whole output.
+The rows are those of one pass over all tasks, whatever the number of workers.
 
 `tasks_public` is a separate, reduce (whole-table) stage because the public files (CHIP-CDEE, CHIP-CDN + ICD-10
 list) are not slices of the record table: reading them inside a map stage would repeat them once per batch, or make
@@ -29,7 +30,7 @@ import pyarrow as pa
 
 from cmedins.contracts import load_contract
 from cmedins.parallel import Lanes
-from cmedins.stage import StageContext, StageOutput, quarantine_rows, register_stage
+from cmedins.stage import StageContext, StageOutput, input_batches, quarantine_rows, register_stage
 from cmedins.tasks.build import (
     Collector,
     TaskTally,
@@ -50,7 +51,11 @@ from cmedins.tasks.templates import TEMPLATE_DIR, template_file
 _REQUIRED = ("record_hash", "patient_key")
 # Fields no builder reads: not converting them to Python saves a tenth of the stage's time.
 _UNUSED = frozenset({"hospital", "marital_history", "family_history"})
-SLICE_ROWS = 2000
+
+
+def tasks_columns(config: TasksConfig) -> list[str]:
+    """What the stage reads of the whole table at once: the lexicon's columns (records are read batch by batch)."""
+    return [*_REQUIRED, "department", "medications", "diagnoses"]
 
 
 def plugin_files(config: TasksConfig) -> list[Path]:
@@ -171,7 +176,7 @@ def _ipc(table: pa.Table) -> pa.Buffer:
 
 
 @register_stage("tasks", config=TasksConfig, kind="reduce", fan_out=True, input_contract="deid_record",
-                output_contract="task_row", input_files=plugin_files)
+                output_contract="task_row", input_files=plugin_files, columns=tasks_columns)
 def tasks_stage(table: pa.Table, config: TasksConfig, ctx: StageContext) -> Iterator[StageOutput]:
     """deid_record.v1 table -> task_row.v1 rows (+ quarantine, counters rows:<task>, dept:<d>, leakage, grounding,
     safety and variety figures per task), slice by slice."""
@@ -184,23 +189,25 @@ def tasks_stage(table: pa.Table, config: TasksConfig, ctx: StageContext) -> Iter
 def _task_rows(table: pa.Table, config: TasksConfig, ctx: StageContext) -> Iterator[StageOutput]:
     specs = enabled_specs(config)
     names = [s.name for s in specs]
-    slices = -(-table.num_rows // SLICE_ROWS)
-    groups = task_groups(names, min(ctx.workers, slices))  # one slice: one group, run here, no process started
+    batches = -(-table.num_rows // ctx.batch_rows)
+    groups = task_groups(names, min(ctx.workers, batches))  # one batch: one group, run here, no process started
     where = {name: (g, group.index(name)) for g, group in enumerate(groups) for name in group}
     lexicon = lexicon_of(table)
+    # given only the lexicon's columns (`tasks_columns`), the records come batch by batch from the input file
+    source = table if ctx.input_path is None else table.slice(0, 0)
+    del table
     out = Collector(config, ctx.seed)  # the records' accounting; the groups keep the rows and their counters
     count_zero(out.stats, specs)
     with Lanes(_start_group, [(config, ctx.seed, lexicon, group) for group in groups]) as lanes:
-        pending = deque()
-        starts = iter(range(0, table.num_rows, SLICE_ROWS))
-        for start in itertools.chain(starts, [None]):
-            if start is not None:  # a slice ahead in every lane while this one is put in order
-                data = _ipc(table.slice(start, SLICE_ROWS))
-                pending.append((start, [lanes.submit(g, _group_slice, data, ctx.row_offset + start + 1)
-                                        for g in range(len(groups))]))
-            while pending and (start is None or len(pending) > 1):
-                first, futures = pending.popleft()
-                yield _merge(out, table, first, ctx.row_offset, [f.result() for f in futures], names, where)
+        pending: deque = deque()
+        for start, batch in itertools.chain(input_batches(source, ctx), [(None, None)]):
+            if batch is not None:  # a batch ahead in every lane while this one is put in order
+                data = _ipc(batch)
+                pending.append((start, batch, [lanes.submit(g, _group_slice, data, ctx.row_offset + start + 1)
+                                               for g in range(len(groups))]))
+            while pending and (batch is None or len(pending) > 1):
+                first, records, futures = pending.popleft()
+                yield _merge(out, records, first + ctx.row_offset, [f.result() for f in futures], names, where)
         stats = Counter(out.stats)
         for g in range(len(groups)):
             stats.update(lanes.submit(g, _finish_group).result())
@@ -209,16 +216,16 @@ def _task_rows(table: pa.Table, config: TasksConfig, ctx: StageContext) -> Itera
                       inputs_quarantined=out.inputs_quarantined)
 
 
-def _merge(out: Collector, table: pa.Table, first: int, row_offset: int,
+def _merge(out: Collector, batch: pa.Table, first: int,
            results: list[tuple[pa.Table, list[dict], list[list[TaskTally] | None]]], names: list[str],
            where: dict[str, tuple[int, int]]) -> StageOutput:
-    """One slice's rows and quarantine entries from every group, in input order then task order, with each
-    record's accounting (`account_record`) after its tasks' entries."""
+    """One batch's rows and quarantine entries from every group, in input order then task order, with each
+    record's accounting (`account_record`) after its tasks' entries; `first` is the batch's row offset."""
     bases = list(itertools.accumulate((r[0].num_rows for r in results), initial=0))
     row_at, q_at = [0] * len(results), [0] * len(results)
     take: list[int] = []
     quarantined: list[dict] = []
-    for i in range(len(results[0][2])):
+    for i in range(batch.num_rows):
         tallies: list[TaskTally] | None = []
         for name in names:
             g, j = where[name]
@@ -232,9 +239,7 @@ def _merge(out: Collector, table: pa.Table, first: int, row_offset: int,
             row_at[g] += t.rows
             q_at[g] += t.refused
             tallies.append(t)
-        row = first + i
-        account_record(out, row_offset + row + 1, tallies,
-                       lambda row=row: records_from_table(table.slice(row, 1), True)[0])
+        account_record(out, first + i + 1, tallies, lambda i=i: records_from_table(batch.slice(i, 1), True)[0])
         quarantined += out.quarantine
         out.quarantine = []
     rows = pa.concat_tables([r[0] for r in results]).take(pa.array(take, pa.int64()))
