@@ -13,7 +13,8 @@ templates, checks and provenance rules. Per item, in order:
    de-identification placeholder (`placeholder_in_answer`) and states no fact its query lacks
    (`ungrounded_answer`, counted by kind).
 
-All of this needs the rows built before, so the `tasks` stage runs over the whole table in one call.
+All of this needs the rows built before, so the `tasks` stage runs over the whole table; but only the rows of the
+same task, so groups of tasks can run apart, each over every record in order (`build_record`, `stage.py`).
 """
 
 from __future__ import annotations
