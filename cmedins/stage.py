@@ -81,17 +81,19 @@ class StageOutput:
     rows_read: int = 0
 
 
-def input_batches(table: pa.Table, ctx: StageContext) -> Iterator[tuple[int, pa.Table]]:
+def input_batches(table: pa.Table, ctx: StageContext,
+                  columns: list[str] | None = None) -> Iterator[tuple[int, pa.Table]]:
     """(first row, batch) over the stage's whole input rows: the row groups of `ctx.input_path` when the runner
-    gave the stage only some columns (`Stage.columns`), else slices of `table` itself."""
+    gave the stage only some columns (`Stage.columns`), else slices of `table` itself; `columns`: only these."""
     if ctx.input_path is None:
-        for start in range(0, table.num_rows, ctx.batch_rows):
-            yield start, table.slice(start, ctx.batch_rows)
+        whole = table if columns is None else table.select(columns)
+        for start in range(0, whole.num_rows, ctx.batch_rows):
+            yield start, whole.slice(start, ctx.batch_rows)
         return
     pf = pq.ParquetFile(ctx.input_path)
     start = 0
     for g in range(pf.metadata.num_row_groups):
-        batch = pf.read_row_group(g)
+        batch = pf.read_row_group(g, columns=columns)
         yield start, batch
         start += batch.num_rows
 

@@ -11,15 +11,17 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import xxhash
 
+import cmedins.mix.stage as mix_stage_module
 from cmedins.contracts import load_contract
 from cmedins.mix.budget import split_turns
 from cmedins.mix.sample import largest_remainder
-from cmedins.mix.stage import mix_files
+from cmedins.mix.stage import mix_columns, mix_files
 from cmedins.parquet_io import write_table
-from cmedins.stage import StageContext, StageError, StageOutput, get_stage
+from cmedins.stage import StageContext, StageError, StageOutput, collect, get_stage
 
 TASKS = ("event_extraction", "triage", "diagnosis", "diagnosis_normalization", "medication", "summary")
 SEED = 20240521
@@ -53,7 +55,7 @@ def task_table(records: int = 150, patient_key: bool = True, long_rows: int = 0)
 def run(table: pa.Table, workdir: Path, seed: int = SEED, **options) -> StageOutput:
     stage = get_stage("mix")
     config = stage.make_config({"sources": SMALL_SOURCES, **options})
-    return stage.fn(table, config, StageContext(seed=seed, workdir=workdir, secret=b"test-secret" * 3))
+    return collect(stage.fn(table, config, StageContext(seed=seed, workdir=workdir, secret=b"test-secret" * 3)))
 
 
 def frame(out: StageOutput) -> pl.DataFrame:
@@ -106,6 +108,31 @@ def test_same_inputs_and_seed_give_the_same_bytes_whatever_the_row_order(tmp_pat
     assert set(frame(other)["id"]) != set(pl.read_parquet(paths[0])["id"])
 
 
+def test_texts_read_batch_by_batch_and_written_bucket_by_bucket_give_the_same_rows(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    """As the runner calls it on a large input: only the provenance columns in memory, the messages read from the
+    input file row group by row group, the output in several sorted buckets: the same rows, quarantine and figures
+    as the whole table in one bucket, and no bucket file left behind."""
+    table = task_table()
+    whole = run(table, tmp_path / "whole")
+    monkeypatch.setattr(mix_stage_module, "BUCKET_ROWS", 97)
+    path = tmp_path / "in.parquet"
+    pq.write_table(table, path, row_group_size=64)
+    projected = table.select([c for c in mix_columns(None) if c in table.column_names])
+    assert "messages" not in projected.column_names
+    stage = get_stage("mix")
+    ctx = StageContext(SEED, tmp_path / "streamed", b"test-secret" * 3, batch_rows=64, input_path=path)
+    pieces = list(stage.fn(projected, stage.make_config({"sources": SMALL_SOURCES}), ctx))
+    assert len(pieces) == -(-whole.kept.num_rows // 97) > 1
+    streamed = collect(pieces)
+    assert streamed.kept.equals(whole.kept) and streamed.quarantined.equals(whole.quarantined)
+    assert streamed.stats == whole.stats and streamed.inputs_used == whole.inputs_used
+    assert not (tmp_path / "streamed" / "mix-buckets").exists()
+    given = {r["id"]: r["messages"] for r in table.select(["id", "messages"]).to_pylist()}
+    published = frame(streamed).filter(pl.col("task").is_not_null()).select("original_id", "messages").to_dicts()
+    assert published and all(r["messages"] == given[r["original_id"]] for r in published)
+
+
 @pytest.mark.parametrize("patient_key", [True, False])
 def test_splits_are_grouped_stratified_and_leak_free(tmp_path: Path, patient_key: bool) -> None:
     out = run(task_table(records=300, patient_key=patient_key), tmp_path)
@@ -144,7 +171,8 @@ def test_long_dialogues_split_at_turn_boundaries_or_drop(tmp_path: Path) -> None
     for mode in ("split", "drop"):
         config = stage.make_config({"sources": sources, "shares": shares, "token_budget": 2500, "long_dialogues": mode,
                                     "upsample": {"dialogue_multi": 20}})
-        out = stage.fn(task_table(records=10, long_rows=2), config, StageContext(SEED, tmp_path / mode, b"k" * 32))
+        ctx = StageContext(SEED, tmp_path / mode, b"k" * 32)
+        out = collect(stage.fn(task_table(records=10, long_rows=2), config, ctx))
         df, q = frame(out), pl.from_arrow(out.quarantined)
         reasons = dict(q.group_by("reason").len().iter_rows())
         assert out.stats["quarantined:over_token_budget"] == 2  # task rows are one turn: dropped
@@ -186,7 +214,7 @@ def test_identifier_screen(tmp_path: Path, mode: str) -> None:
                 "identifiers": mode}]
     stage = get_stage("mix")
     config = stage.make_config({"sources": sources, "shares": {"cmedins_tasks": 0.2, "dialogue_single": 0.8}})
-    out = stage.fn(task_table(records=30), config, StageContext(SEED, tmp_path / "w", b"k" * 32))
+    out = collect(stage.fn(task_table(records=30), config, StageContext(SEED, tmp_path / "w", b"k" * 32)))
     df = frame(out)
     texts = " ".join(m["content"] for msgs in df["messages"].to_list() for m in msgs)
     assert out.stats["residual_rows:chat"] == 30  # the scan flags the phone numbers, not the bare name

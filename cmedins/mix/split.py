@@ -55,11 +55,11 @@ def leakage(df: pl.DataFrame) -> dict[str, int]:
     return out
 
 
-def cross_split_duplicates(df: pl.DataFrame) -> int:
+def cross_split_duplicates(df: pl.DataFrame, key: str = "_text") -> int:
     """Distinct conversation texts found in both splits under different groups: not leakage by the grouping, but
-    what decontamination (the clean stage) should look at; reported, not enforced."""
-    text = pl.col("messages").list.eval(pl.element().struct.field("content")).list.join("\x1e")
-    both = (df.select(text.alias("_t"), "split").unique().group_by("_t").len().filter(pl.col("len") > 1))
+    what decontamination (the clean stage) should look at; reported, not enforced. `key`: a column that is equal
+    for equal texts (the stage's 64-bit text key, so the texts need not be held)."""
+    both = df.select(key, "split").unique().group_by(key).len().filter(pl.col("len") > 1)
     return both.height
 
 
