@@ -39,7 +39,7 @@ from cmedins.mix.sample import Mixture, mix
 from cmedins.mix.split import SPLITS, assign_splits, cross_split_duplicates, leakage, validation_shares
 from cmedins.mix.tokens import message_tokens
 from cmedins.sources.adapt import EXAMPLE_SCHEMA, load_source
-from cmedins.stage import StageContext, StageError, StageOutput, input_batches, quarantine_rows, register_stage, reject
+from cmedins.stage import StageContext, StageError, StageOutput, input_batches, register_stage
 
 STAGE = "mix"
 TASK_SOURCE = "task_row"  # quarantine `source` of refused task rows (source names cannot contain ':' or clash)
@@ -143,21 +143,22 @@ def _final_ids(df: pl.DataFrame) -> pl.DataFrame:
 def _quarantine(events: pl.DataFrame, used: pl.DataFrame, stats: Counter) -> tuple[pa.Table, int]:
     """One quarantine row per input unit (task row, or source row) that reached no output row, with its first
     refusal. Task rows count under `quarantined:<reason>`, source rows under `source_quarantined:<name>:<reason>`.
-    Returns the quarantine.v1 table and how many task rows it holds."""
+    Returns the quarantine.v1 table and how many task rows it holds. (Polars throughout: at a large build nearly
+    every task row is sampled out, millions of rows.)"""
     refused = (events.join(used, on=["kind", "source", "row"], how="anti")
                      .with_row_index("_order")
                      .sort("kind", "source", "row", "sub", "_order")
-                     .group_by("kind", "source", "row", maintain_order=True).first())
-    rows: list[dict] = []
-    scratch: dict[str, int] = {}
-    for r in refused.sort("kind", "source", "row").iter_rows(named=True):
-        task = r["kind"] == "task"
-        reject(rows, stats if task else scratch, stage=STAGE, source=TASK_SOURCE if task else r["source"],
-               row=r["row"], reason=r["reason"], message=r["message"], field=r["field"], key=r["key"],
-               payload=r["payload"])
-        if not task:
-            stats[f"source_quarantined:{r['source']}:{r['reason']}"] += 1
-    return quarantine_rows(rows), refused.filter(pl.col("kind") == "task").height
+                     .group_by("kind", "source", "row", maintain_order=True).first()
+                     .sort("kind", "source", "row"))
+    task = pl.col("kind") == "task"
+    for reason, n in refused.filter(task).group_by("reason").len().iter_rows():
+        stats[f"quarantined:{reason}"] += n
+    for source, reason, n in refused.filter(~task).group_by("source", "reason").len().iter_rows():
+        stats[f"source_quarantined:{source}:{reason}"] += n
+    table = refused.select(stage=pl.lit(STAGE), source=pl.when(task).then(pl.lit(TASK_SOURCE)).otherwise("source"),
+                           row="row", key="key", reason="reason", field="field", message="message",
+                           payload="payload")
+    return table.to_arrow().cast(load_contract("quarantine").schema), refused.filter(task).height
 
 
 def _bp(x: float) -> int:
@@ -229,10 +230,13 @@ def _output(order: pl.DataFrame, table: pa.Table, ctx: StageContext) -> Iterator
         wanted = order.filter(pl.col("kind") == "task").select("row", "_pos")  # row: 1-based input position
         pending: list[pl.DataFrame] = []
         for start, batch in input_batches(table, ctx, ["messages"]):
-            texts = pl.from_arrow(batch)
+            rows = pl.int_range(start + 1, start + 1 + batch.num_rows, dtype=pl.Int64, eager=True).alias("row")
+            hit = rows.to_frame().with_row_index("_i").join(wanted, on="row")
+            # taken by Arrow, which copies the rows it takes (a Polars join of the messages would keep the whole
+            # batch's buffers alive: every batch, for a handful of rows)
+            texts = pl.from_arrow(batch.select(["messages"]).take(hit["_i"].to_arrow()))
             assert isinstance(texts, pl.DataFrame)
-            texts = texts.with_columns(row=pl.int_range(start + 1, start + 1 + pl.len(), dtype=pl.Int64))
-            pending.append(wanted.join(texts, on="row").select("_pos", "messages"))
+            pending.append(texts.with_columns(_pos=hit["_pos"]).select("_pos", "messages"))
             if sum(p.height for p in pending) >= BUCKET_ROWS:
                 _spill(pl.concat(pending), writers, schema)
                 pending = []
