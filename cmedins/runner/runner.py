@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cmedins.contracts import load_contract
-from cmedins.parquet_io import RowGroupWriter, ensure_dir, remove_stale_tmp, write_table, write_text
+from cmedins.parquet_io import RowGroupWriter, ensure_dir, remove_stale_tmp, write_text
 from cmedins.registry import RegistryError
 from cmedins.runner.hashing import code_version, file_sha256, json_sha256
 from cmedins.runner.progress import BuildProgress
@@ -118,6 +119,7 @@ class _Totals:
 
 OUTPUT_FILES = ("kept.parquet", "quarantine.parquet")
 STAGES_FILE = "stages.json"  # in the work folder: the running recipe's stage names, in order
+QUARANTINE_ROW_GROUP = 10_000  # rows per row group of quarantine.parquet
 
 
 def _manifest(stage_dir: Path) -> dict[str, Any] | None:
@@ -192,14 +194,39 @@ def output_identity(m: dict[str, Any]) -> str:
     return json_sha256({"kept": kept, "side": side}) if side else kept
 
 
+class _Quarantine:
+    """The stage's quarantine.parquet, written as the parts come (never all in memory: at a large build a stage
+    may refuse millions of rows, each with its payload), with the rows per reason for the manifest."""
+
+    def __init__(self, stage_dir: Path) -> None:
+        schema = load_contract("quarantine").schema
+        self._writer = RowGroupWriter(stage_dir / "quarantine.parquet", schema, QUARANTINE_ROW_GROUP)
+        self.by_reason: Counter[str] = Counter()
+
+    def write(self, table: pa.Table) -> None:
+        self._writer.write(table)
+        for count in pc.value_counts(table.column("reason")).to_pylist():
+            self.by_reason[count["values"]] += count["counts"]
+
+    @property
+    def rows(self) -> int:
+        return sum(self.by_reason.values())
+
+    def __enter__(self) -> _Quarantine:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._writer.__exit__(*exc)
+
+
 def _finish_stage(stage_dir: Path, stage: Stage, key: str, config: dict, totals: _Totals, kept_rows: int,
-                  quarantine: pa.Table) -> dict[str, Any]:
-    """Write quarantine + manifest (the completion marker, last) and drop the parts."""
-    write_table(quarantine, stage_dir / "quarantine.parquet")  # kept.parquet is already in place
-    by_reason = dict(sorted(Counter(quarantine.column("reason").to_pylist()).items()))
+                  quarantine: _Quarantine) -> dict[str, Any]:
+    """Write the manifest (the completion marker, last: kept and quarantine files are in place) and drop the
+    parts."""
     manifest = {
         "stage": stage.name, "key": key, "code_version": code_version(), "config": config, "fan_out": stage.fan_out,
-        "rows_in": totals.rows_in, "kept": kept_rows, "quarantined": quarantine.num_rows, "by_reason": by_reason,
+        "rows_in": totals.rows_in, "kept": kept_rows, "quarantined": quarantine.rows,
+        "by_reason": dict(sorted(quarantine.by_reason.items())),
         "inputs_used": totals.inputs_used, "inputs_quarantined": totals.inputs_quarantined,
         "stats": dict(sorted(totals.stats.items())),
         "files": {f: file_sha256(stage_dir / f) for f in OUTPUT_FILES},
@@ -267,20 +294,19 @@ def run_stage(bc: BuildContext, stage: Stage, options: dict, upstream: StageResu
     return _result(m, stage_dir, False, time.perf_counter() - start, totals.batch_seconds)
 
 
-def _run_source(bc: BuildContext, stage: Stage, config: Any, stage_dir: Path) -> tuple[_Totals, int, pa.Table]:
+def _run_source(bc: BuildContext, stage: Stage, config: Any, stage_dir: Path) -> tuple[_Totals, int, _Quarantine]:
     """A source stage streams its outputs straight into kept.parquet (no parts: reading is cheap to redo)."""
     ctx = StageContext(bc.recipe.seed, stage_dir, build_secret(), batch_rows=bc.recipe.batch_rows,
                        state=stage_state(stage, config))
-    quarantined = [load_contract("quarantine").schema.empty_table()]
     totals = _Totals()
     task = bc.progress.start(stage.name, total=None, unit="rows")
     last = time.perf_counter()
-    # the block closes the writer (renaming kept.parquet into place) or, on any error, removes its temp file
+    # the blocks close the writers (renaming the files into place) or, on any error, remove their temp files
     with RowGroupWriter(stage_dir / "kept.parquet", load_contract(stage.output_contract).schema,
-                        bc.recipe.batch_rows) as writer:
+                        bc.recipe.batch_rows) as writer, _Quarantine(stage_dir) as quarantined:
         for out in stage.fn(config, ctx):
             writer.write(conform(stage, out))
-            quarantined.append(out.quarantined)
+            quarantined.write(out.quarantined)
             totals.rows_in += out.rows_read
             totals.stats.update(out.stats)
             now = time.perf_counter()
@@ -288,7 +314,7 @@ def _run_source(bc: BuildContext, stage: Stage, config: Any, stage_dir: Path) ->
             last = now
             bc.progress.advance(task, out.kept.num_rows + out.quarantined.num_rows)
     bc.progress.done(task)
-    return totals, writer.rows_written, pa.concat_tables(quarantined)
+    return totals, writer.rows_written, quarantined
 
 
 def _run_batches(bc: BuildContext, stage: Stage, options: dict, input_path: Path, stage_dir: Path) -> _Totals:
@@ -369,23 +395,24 @@ def _run_in_pool(bc: BuildContext, stage: Stage, jobs: list[BatchJob], task: Any
                           "finished batches are kept: rerun to resume") from None
 
 
-def _assemble(stage: Stage, stage_dir: Path, groups: int, batch_rows: int) -> tuple[int, pa.Table]:
-    """Concatenate the parts in batch order: the result does not depend on which worker finished first."""
+def _assemble(stage: Stage, stage_dir: Path, groups: int, batch_rows: int) -> tuple[int, _Quarantine]:
+    """Concatenate the parts in batch order (the result does not depend on which worker finished first), row
+    group by row group: a whole-table stage's single part may hold millions of rows."""
     parts = stage_dir / "parts"
-    kept_parts = (pq.read_table(parts / part_name("kept", g)) for g in range(groups))
-    first = next(kept_parts, None)
-    if first is not None:
-        schema = first.schema
-    else:  # an empty input: still leave a valid, empty output with the contract's schema
-        schema = load_contract(stage.output_contract).schema if stage.output_contract else pa.schema([])
-    with RowGroupWriter(stage_dir / "kept.parquet", schema, batch_rows) as writer:
-        if first is not None:
-            writer.write(first)
-        for kept in kept_parts:
-            writer.write(kept)
-    quarantines = [load_contract("quarantine").schema.empty_table()]
-    quarantines += [pq.read_table(parts / part_name("quarantine", g)) for g in range(groups)]
-    return writer.rows_written, pa.concat_tables(quarantines)
+    kept_parts = [pq.ParquetFile(parts / part_name("kept", g)) for g in range(groups)]
+    # an empty input still leaves a valid, empty output with the contract's schema
+    schema = (kept_parts[0].schema_arrow if kept_parts else
+              load_contract(stage.output_contract).schema if stage.output_contract else pa.schema([]))
+    with RowGroupWriter(stage_dir / "kept.parquet", schema, batch_rows) as writer, \
+            _Quarantine(stage_dir) as quarantined:
+        for part in kept_parts:
+            for g in range(part.metadata.num_row_groups):
+                writer.write(part.read_row_group(g))
+        for g in range(groups):
+            part = pq.ParquetFile(parts / part_name("quarantine", g))
+            for i in range(part.metadata.num_row_groups):
+                quarantined.write(part.read_row_group(i))
+    return writer.rows_written, quarantined
 
 
 def _checked(recipe: Recipe, name: str, options: dict) -> Stage:
