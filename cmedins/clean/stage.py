@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from cmedins.clean.config import CleanConfig, DedupConfig
 from cmedins.clean.decontam import EvalIndex
-from cmedins.clean.dedup import Duplicates, find_duplicates, find_duplicates_by_group
+from cmedins.clean.dedup import Duplicates, find_duplicates_by_group
 from cmedins.clean.evalsets import EvalItem, read_eval_set, resolve_path
 from cmedins.clean.normalize import normalize_series
 from cmedins.clean.plant import plant
@@ -145,8 +145,22 @@ def duplicate_message(where: str, reason: str, kept_row: int, kept_id: str, simi
 
 
 def dedup_columns(config: DedupConfig) -> list[str]:
-    """What finding duplicates reads: ids, groups and the compared texts (the runner reads only these)."""
-    return list(dict.fromkeys(["id", *config.group_by, *config.text_fields]))
+    """What the whole-table step holds: ids and groups (the runner reads only these; the compared texts are read
+    from the input file one group at a time, `_group_texts`)."""
+    return list(dict.fromkeys(["id", *config.group_by]))
+
+
+def _group_texts(table: pa.Table, config: DedupConfig, ctx: StageContext, rows: np.ndarray) -> pl.Series:
+    """The compared texts of the rows at positions `rows` (ascending), in that order: from `table` when it holds
+    them, else read batch by batch from the input file (one pass over the text columns: ~1 s per million rows)."""
+    if ctx.input_path is None:
+        return pl.Series(joined_text(table.select(config.text_fields).take(pa.array(rows)), config.text_fields))
+    parts = [pl.Series(dtype=pl.String)]
+    for start, batch in input_batches(table, ctx, config.text_fields):
+        lo, hi = np.searchsorted(rows, [start, start + batch.num_rows])
+        if hi > lo:
+            parts.append(pl.Series(joined_text(batch.take(pa.array(rows[lo:hi] - start)), config.text_fields)))
+    return pl.concat(parts)
 
 
 @register_stage("dedup", config=DedupConfig, kind="reduce", input_contract="task_row", output_contract="task_row",
@@ -154,18 +168,13 @@ def dedup_columns(config: DedupConfig) -> list[str]:
 def dedup_stage(table: pa.Table, config: DedupConfig, ctx: StageContext) -> Iterator[StageOutput]:
     """Quarantine exact and near duplicates (same group, same or near-same text); keep one row per cluster.
 
-    Duplicates are found on the columns `dedup_columns` names; the rows are then read batch by batch and written
-    as they come, so the stage holds the ids and texts of the table and one batch of whole rows."""
+    Duplicates are found group by group (`find_duplicates_by_group`), each group's texts read when its turn
+    comes; the rows are then read batch by batch and written as they come, so the stage holds the ids and groups
+    of the table, one group's texts and one batch of whole rows."""
     ids = [str(x) for x in table.column("id").to_pylist()]
-    texts = table.select(config.text_fields)
-    if config.group_by:  # one group's texts at a time
-        groups = pl.from_arrow(joined_text(table, config.group_by)).to_list()
-        dups = find_duplicates_by_group(ids, groups, lambda idx: pl.from_arrow(joined_text(
-            texts.take(pa.array(idx)), config.text_fields)), config)
-    else:
-        groups = None
-        dups = find_duplicates(ids, pl.from_arrow(joined_text(texts, config.text_fields)), None, config)
-    # the texts are no longer needed when whole rows come from the input file: not kept while writing
+    groups = pl.from_arrow(joined_text(table, config.group_by)).to_list() if config.group_by else None
+    dups = find_duplicates_by_group(ids, groups or [""] * len(ids),
+                                    lambda idx: _group_texts(table, config, ctx, idx), config)
     return _dedup_rows(table if ctx.input_path is None else table.slice(0, 0), dups, ids, groups, config, ctx)
 
 
