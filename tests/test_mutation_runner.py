@@ -173,3 +173,35 @@ def test_published_records_counts_distinct_record_keys_of_task_rows(tmp_path: Pa
     pq.write_table(pa.table({"source_record_hash": ["a"]}), p)
     assert published_records(p) is None  # no source column
     assert published_records(tmp_path / "missing.parquet") is None and published_records(None) is None
+
+
+def test_parts_are_assembled_in_batch_order_with_fixed_row_groups_and_reasons_counted(tmp_path: Path,
+                                                                                       monkeypatch) -> None:
+    """`_assemble` streams the parts: kept rows in batch order, in row groups of `batch_rows`; the quarantine
+    parts in order, in row groups of QUARANTINE_ROW_GROUP, with the rows per reason the manifest records."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import cmedins.runner.runner as runner
+    from cmedins.runner.worker import part_name
+    from cmedins.stage import get_stage
+
+    monkeypatch.setattr(runner, "QUARANTINE_ROW_GROUP", 4)
+    parts = tmp_path / "stage" / "parts"
+    parts.mkdir(parents=True)
+    schema = runner.load_contract("quarantine").schema
+    reasons = [["bad_date"] * 3 + ["missing_required"] * 2, [], ["bad_date"] * 4]
+    for g, (n, why) in enumerate(zip([5, 0, 7], reasons, strict=True)):
+        pq.write_table(pa.table({"x": list(range(g * 10, g * 10 + n))}, schema=pa.schema([("x", pa.int64())])),
+                       parts / part_name("kept", g), row_group_size=2)
+        rows = [{"stage": "s", "source": "f", "row": g * 10 + i, "key": None, "reason": r, "field": None,
+                 "message": "m", "payload": None} for i, r in enumerate(why)]
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), parts / part_name("quarantine", g))
+    kept_rows, quarantine = runner._assemble(get_stage("ingest"), tmp_path / "stage", 3, batch_rows=3)
+    kept = pq.ParquetFile(tmp_path / "stage" / "kept.parquet")
+    assert kept_rows == 12 and kept.read().column("x").to_pylist() == [0, 1, 2, 3, 4, 20, 21, 22, 23, 24, 25, 26]
+    assert [kept.metadata.row_group(i).num_rows for i in range(kept.metadata.num_row_groups)] == [3, 3, 3, 3]
+    q = pq.ParquetFile(tmp_path / "stage" / "quarantine.parquet")
+    assert q.read().column("row").to_pylist() == [0, 1, 2, 3, 4, 20, 21, 22, 23]
+    assert [q.metadata.row_group(i).num_rows for i in range(q.metadata.num_row_groups)] == [4, 4, 1]
+    assert quarantine.rows == 9 and dict(quarantine.by_reason) == {"bad_date": 7, "missing_required": 2}
