@@ -5,8 +5,8 @@
 
 Each run is a fresh build in a temporary folder (synthetic corpus generation excluded from the stage timings
 but included in the wall time it reports separately). Peak memory is the largest sum of the resident set sizes of
-the build process and all its workers, sampled every 0.2 s from /proc. The baseline is the same build with one
-worker, so the ratio shows what the second core buys.
+the build process and all its workers, sampled every 0.2 s from /proc (at the peak, each process's share too).
+The baseline is the same build with one worker, so the ratio shows what the second core buys.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _tree_rss_mb(root: int) -> float:
-    """Sum of VmRSS over `root` and its descendants (Linux /proc)."""
+def _tree_rss_mb(root: int) -> dict[int, float]:
+    """VmRSS in MB of `root` and each of its descendants (Linux /proc), by pid."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
@@ -38,12 +38,12 @@ def _tree_rss_mb(root: int) -> float:
         pid, ppid = int(entry.name), int(fields["PPid"])
         children.setdefault(ppid, []).append(pid)
         rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
-    total, stack = 0, [root]
+    tree, stack = {}, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        tree[pid] = rss.get(pid, 0) / 1024
         stack.extend(children.get(pid, []))
-    return total / 1024
+    return tree
 
 
 def _running_stage(out: Path) -> str:
@@ -63,9 +63,13 @@ def run_build(records: int, workers: int, out: Path, runner: str = "local", reci
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0.0
     stage_peak: dict[str, float] = {}
+    at_peak: list[float] = []
     while proc.poll() is None:
-        rss = _tree_rss_mb(proc.pid)
+        tree = _tree_rss_mb(proc.pid)
+        rss = sum(tree.values())
         stage = _running_stage(out)
+        if rss > peak:  # the build process first, then its descendants, largest first
+            at_peak = [tree.get(proc.pid, 0.0), *sorted((v for k, v in tree.items() if k != proc.pid), reverse=True)]
         peak, stage_peak[stage] = max(peak, rss), max(stage_peak.get(stage, 0.0), rss)
         time.sleep(0.2)
     wall = time.perf_counter() - start
@@ -74,7 +78,7 @@ def run_build(records: int, workers: int, out: Path, runner: str = "local", reci
     report = json.loads((out / "report" / "build_report.json").read_text())
     stages = {s["name"]: s["seconds"] for s in report["stages"]}
     return {"wall_s": wall, "stages_s": sum(stages.values()), "per_stage": stages, "peak_mb": peak,
-            "peak_mb_per_stage": stage_peak, "published": report["accounting"]["records_published"]}
+            "peak_mb_per_stage": stage_peak, "at_peak": at_peak, "published": report["accounting"]["records_published"]}
 
 
 def main() -> None:
@@ -94,6 +98,8 @@ def main() -> None:
         print(f"{workers:>8} {r['wall_s']:>8.1f} {r['stages_s']:>9.1f} {args.records / r['stages_s']:>15,.0f} "
               f"{r['peak_mb']:>8.0f}  {per}")
         print(f"{'':>8} peak MB per stage: " + ", ".join(f"{k} {v:.0f}" for k, v in r["peak_mb_per_stage"].items()))
+        print(f"{'':>8} at the peak, MB per process (build process, then the others): "
+              + ", ".join(f"{v:.0f}" for v in r["at_peak"] if v >= 1))
     if 1 in runs and 2 in runs:
         print(f"speed-up of 2 workers over 1 (stage time): {runs[1]['stages_s'] / runs[2]['stages_s']:.2f}x")
 

@@ -9,13 +9,22 @@ The build stage lives in `cmedins.deid.stage` (importing it registers "deid"); t
 
 from __future__ import annotations
 
-from cmedins.deid.api import DeidEntity, DeidResult, GroupInfo, deidentify_texts
-from cmedins.deid.config import DeidConfig
-from cmedins.deid.record_aware import RecordValues
-from cmedins.deid.residual import Finding, scan_residual
+import importlib
+from typing import Any
+
+# Loaded on first use (PEP 562), not when the package is imported: the API pulls in presidio (and spaCy), ~0.35 GB
+# and 5 s per process, and many processes import only a submodule (the recipe check reads `cmedins.deid.config`).
+_PUBLIC = {"DeidEntity": "api", "DeidResult": "api", "GroupInfo": "api", "deidentify_texts": "api",
+           "DeidConfig": "config", "RecordValues": "record_aware", "Finding": "residual", "scan_residual": "residual"}
 
 __all__ = ["DeidConfig", "DeidEntity", "DeidResult", "Finding", "GroupInfo", "RecordValues", "build_analyzer",
            "deidentify_texts", "scan_residual"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(f"cmedins.deid.{_PUBLIC[name]}"), name)
+    raise AttributeError(f"module 'cmedins.deid' has no attribute {name!r}")
 
 
 def build_analyzer(redact_institutions: bool = True, threshold: float = 0.5, ner: bool = False,  # noqa: ANN201

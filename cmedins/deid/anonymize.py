@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
-
-from presidio_anonymizer import AnonymizerEngine
-from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+from typing import Any
 
 from cmedins.deid.config import DeidConfig
 from cmedins.deid.spans import Span
@@ -94,7 +92,11 @@ def replacement_for(span: Span, value: str, cfg: DeidConfig, secret: bytes, scop
 
 
 @cache
-def _engine() -> AnonymizerEngine:
+def _engine() -> Any:
+    """presidio's AnonymizerEngine, imported on first use: importing presidio (and what it pulls in) costs seconds
+    and hundreds of MB, which the processes that only read this module's date helpers should not pay."""
+    from presidio_anonymizer import AnonymizerEngine
+
     return AnonymizerEngine()
 
 
@@ -102,6 +104,8 @@ def apply(text: str, reps: list[Replacement]) -> tuple[str, list[tuple[int, int]
     """Apply replacements with presidio-anonymizer; return the new text and each span's output coordinates."""
     if not reps:
         return text, []
+    from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
     results = [RecognizerResult(f"R{i}", r.span.start, r.span.end, r.span.score) for i, r in enumerate(reps)]
     operators = {f"R{i}": OperatorConfig("replace", {"new_value": r.new}) for i, r in enumerate(reps)}
     out = _engine().anonymize(text=text, analyzer_results=results, operators=operators).text
