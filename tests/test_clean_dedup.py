@@ -176,3 +176,16 @@ def test_dedup_reads_only_its_columns_and_whole_rows_batch_by_batch(tmp_path: Pa
     streamed = collect(stage.fn(projected, config, dataclasses.replace(ctx(tmp_path), input_path=path)))
     assert streamed.kept.equals(whole.kept) and streamed.quarantined.equals(whole.quarantined)
     assert streamed.stats == whole.stats and whole.quarantined.num_rows > 0
+
+
+def test_a_missing_text_field_is_one_clear_error_however_the_stage_is_given_its_input(tmp_path: Path) -> None:
+    table = task_rows([{"query": NOTE, "answer": "诊断：肺炎", "id": "r0"}])
+    path = tmp_path / "input.parquet"
+    pq.write_table(table, path)
+    stage = get_stage("dedup")
+    config = stage.make_config({"text_fields": ["query", "no_such_field"]})
+    with pytest.raises(ValueError, match="dedup: input has no column"):
+        collect(stage.fn(table, config, ctx(tmp_path)))
+    with pytest.raises(ValueError, match="dedup: input has no column"):
+        collect(stage.fn(table.select(stage.columns(config)), config,
+                         dataclasses.replace(ctx(tmp_path), input_path=path)))

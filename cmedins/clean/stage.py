@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from cmedins.clean.config import CleanConfig, DedupConfig
 from cmedins.clean.decontam import EvalIndex
@@ -171,6 +172,10 @@ def dedup_stage(table: pa.Table, config: DedupConfig, ctx: StageContext) -> Iter
     Duplicates are found group by group (`find_duplicates_by_group`), each group's texts read when its turn
     comes; the rows are then read batch by batch and written as they come, so the stage holds the ids and groups
     of the table, one group's texts and one batch of whole rows."""
+    names = pq.read_schema(ctx.input_path).names if ctx.input_path is not None else table.column_names
+    missing = [c for c in config.text_fields if c not in names]
+    if missing:  # the texts are read group by group, later: a bad recipe fails here, before any work
+        raise ValueError(f"dedup: input has no column(s) {', '.join(missing)}")
     ids = [str(x) for x in table.column("id").to_pylist()]
     groups = pl.from_arrow(joined_text(table, config.group_by)).to_list() if config.group_by else None
     dups = find_duplicates_by_group(ids, groups or [""] * len(ids),
