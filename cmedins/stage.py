@@ -17,9 +17,9 @@ A stage declares what the runner needs to run it anywhere (the local process poo
   plugin code, templates); their hashes are part of the cache key.
 - `setup(config)`: costly state built once per worker process (analyzers, dictionaries, tokenizers), handed to
   every call as `ctx.state`.
-- `columns(config)`: for a reduce stage whose whole-table step needs only some columns (deduplication reads ids,
-  groups and texts): the runner reads only those, and the stage reads whole rows itself, batch by batch, when it
-  writes its output (`input_batches`), so it never holds the whole table.
+- `columns(config)`: for a reduce stage whose whole-table step needs only some columns (dedup: ids and groups;
+  mix: the task rows' provenance): the runner reads only those, and the stage reads the other columns itself,
+  batch by batch, from `ctx.input_path` (`input_batches`), so it never holds the whole table.
 
 Stage modules are imported only when a recipe names their stage (`cmedins/stages.py` maps names to modules), so a
 worker running `tasks` never imports the de-identifier.

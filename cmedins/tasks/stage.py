@@ -133,7 +133,7 @@ def lexicon_of(table: pa.Table) -> tuple[set[str], set[str], set[tuple[str, str]
     return {d for d in deps if d}, {d for d in drugs if d.strip()}, dx
 
 
-# One group of tasks per process (a lane): its Collector keeps the group's cross-row state between slices.
+# One group of tasks per process (a lane): its Collector keeps the group's cross-row state between batches.
 _GROUP: tuple[Collector, list[TaskSpec]] | None = None
 
 
@@ -179,7 +179,7 @@ def _ipc(table: pa.Table) -> pa.Buffer:
                 output_contract="task_row", input_files=plugin_files, columns=tasks_columns)
 def tasks_stage(table: pa.Table, config: TasksConfig, ctx: StageContext) -> Iterator[StageOutput]:
     """deid_record.v1 table -> task_row.v1 rows (+ quarantine, counters rows:<task>, dept:<d>, leakage, grounding,
-    safety and variety figures per task), slice by slice."""
+    safety and variety figures per task), batch by batch."""
     missing = [c for c in _REQUIRED if c not in table.column_names]
     if missing:
         raise ValueError(f"tasks: input table lacks required column(s) {', '.join(missing)}")
