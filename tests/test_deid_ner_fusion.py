@@ -37,6 +37,21 @@ def test_drugs_eponyms_and_cut_words_are_vetoed(text: str) -> None:
     assert deidentify_texts([text], DeidConfig(ner=True))[0].text == text
 
 
+# hand-written: a given name alone, which no rule and no name-shape check accepts, in a person's context
+IN_CONTEXT = [("复核：婉婷　执行：思琪", ["婉婷", "思琪"]), ("我是晓光，上周来看过胃病。", ["晓光"])]
+
+
+@pytest.mark.parametrize(("text", "names"), IN_CONTEXT)
+def test_a_model_span_in_a_persons_context_is_kept_without_a_surname(text: str, names: list[str]) -> None:
+    assert not any(plausible_name(n) for n in names)
+    assert [text[k.start:k.end] for k in ner_person_spans([text])[0]] == names
+
+
+def test_a_patients_state_after_the_word_patient_is_no_name() -> None:
+    text = "患者神志清，精神可，饮食睡眠可。"  # the model tags 神志清; 神志 is a dictionary word, not a name
+    assert ner_person_spans([text]) == [[]]
+
+
 def test_plausible_name_needs_a_surname_and_no_common_word() -> None:
     assert plausible_name("刘德明") and plausible_name("欧阳明月")
     assert not plausible_name("多普勒")  # no surname

@@ -198,6 +198,63 @@ def _accept(text: str, s: int, e: int) -> bool:
         not _drug_context(text, s, e) and not _glued_before(text, s) and not _given_reads_as_word(value)
 
 
+_CONTEXT_MAX_FREQ = 1000  # a model span in a person's context may be a dictionary word (黎明, 小雨), not a common one
+_LABEL_GAP = " \t\u3000:："  # between a role word and the name: 核对：明珊, 护士　代娟
+
+
+@cache
+def _context_words() -> tuple[str, ...]:
+    """Words right before a person's name: labels, roles, kinship, person nouns (longest first)."""
+    lx = lexicon()
+    words = set(lx.strong_person_labels) | set(lx.weak_person_labels) | lx.names.kinship | lx.names.care_roles | \
+        set(lx.names.person_nouns)
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+@cache
+def _title_after() -> re.Pattern[str]:
+    """What follows a person's name: a title or a greeting (黎明医生, 黎明叔叔, 冷静您好)."""
+    titles = [t for t in lexicon().titles if "某" not in t] + ["您好", "你好"]
+    return re.compile("|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True)))
+
+
+_DEMOGRAPHIC = re.compile(r"[ \t\u3000]*[，,（(][ \t\u3000]*[男女](?:性)?[，,、 ]")  # 于　淼，女，34岁
+
+
+def _person_context(text: str, s: int, e: int) -> bool:
+    """The words around the model's span say a person stands there: a role, label or kinship word before it
+    (翻译娜塔莎, 核对：明珊, 妻子库兰), a title or greeting after it (黎明医生), or sex and age after it."""
+    before = text[max(0, s - 8):s].rstrip(_LABEL_GAP)
+    return before.endswith(_context_words()) or _title_after().match(text, e) is not None or \
+        _DEMOGRAPHIC.match(text, e) is not None
+
+
+def _accept_in_context(text: str, s: int, e: int) -> bool:
+    """A model span in a person's context (`_person_context`) that fails `plausible_name` (a given name alone,
+    a nickname, a rare surname, a four-character name 陈林淑芬) is kept unless it is a common word, a protected
+    medical word, a masked name or stands where drugs and eponyms stand: the context is the evidence the name
+    itself lacks."""
+    value = _PADDING.sub("", text[s:e])
+    lx = lexicon()
+    if not 2 <= len(value) <= 4 or not all(_HAN.match(ch) for ch in value) or "某" in value:
+        return False
+    if value in lx.allow or lx.starts_with_allowed(value) or lx.ends_with_allowed(value) or \
+            any(ch in _CHEMICAL for ch in value) or (jieba.dt.FREQ.get(value) or 0) >= _CONTEXT_MAX_FREQ:
+        return False
+    return not _holds_word(value) and not _inside_allowed(text, s, e) and not _drug_context(text, s, e) and \
+        text[s - 1:s] not in ("-", "－")
+
+
+def _holds_word(value: str) -> bool:
+    """Some two or three characters of `value` are a dictionary word that is not a name (神志 of 神志清 after 患者):
+    the model took a phrase, not a name. A name the dictionary knows (黎明, 小雨: tagged nr) does not count."""
+    from jieba import posseg
+
+    tags = posseg.dt.word_tag_tab
+    return any((jieba.dt.FREQ.get(w) or 0) >= _MAX_FREQ and not tags.get(w, "").startswith("nr")
+               for k in (2, 3) for i in range(len(value) - k + 1) for w in (value[i:i + k],))
+
+
 def _inside_allowed(text: str, s: int, e: int) -> bool:
     """A protected word covers the span: 高敏 in 高敏肌钙蛋白, 吉奥 in 吉奥胶囊, 莫昔芬 in 他莫昔芬."""
     lx = lexicon()
@@ -330,7 +387,7 @@ def ner_person_spans(texts: Sequence[str], model_path: str | None = None) -> lis
                 continue
             for a, b in _repair(text, _trim_role_prefix(text, s0, e0), e0):
                 for s, e in _variants(text, a, b):
-                    if _accept(text, s, e):
+                    if _accept(text, s, e) or (_person_context(text, s, e) and _accept_in_context(text, s, e)):
                         kept.append(Span(s, e, "PERSON", 0.7, "ner"))
                         break
         out.append(kept)

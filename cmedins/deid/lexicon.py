@@ -86,6 +86,7 @@ class NameWords:
     dept_chars: frozenset[str]
     after_name_chars: frozenset[str]
     after_kin_name_chars: frozenset[str]
+    person_nouns: tuple[str, ...]  # 翻译, 客服, 友人: context for the model's person spans, longest first
 
 
 def _name_words() -> NameWords:
@@ -112,6 +113,7 @@ def _name_words() -> NameWords:
         dept_chars=_chars("name_dept_chars.txt"),
         after_name_chars=_chars("name_after_name_chars.txt"),
         after_kin_name_chars=_chars("name_after_kin_name_chars.txt"),
+        person_nouns=_by_length(_words("name_person_nouns.txt")),
     )
 
 
