@@ -147,9 +147,14 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("刘老太太，79岁，既往糖尿病。", "刘老太太"),
             ("经范志明主任医师查看后予以调整。", "范志明主任医师"),
             ("于主任门诊随访。", "于主任"),
+            ("由派出所郝警官护送来院。", "郝警官"),  # officers, lawyers, judges, researchers
+            ("委托代理人：薛律师。", "薛律师"),
+            ("隔壁床的孟婶帮忙打了饭。", "孟婶"),  # a neighbour's kinship title after the surname
         ],
         [
             "值班医生巡视病房。",
+            "请各班班主任组织学生学习。",  # 班主任 is a role; 班 before it is no surname
+            "可闻及枪击音（特劳伯征），患者曾在芝加哥工作。",  # transliterations hold kinship characters
             "管床医生已告知病情。",
             "主治医师查房后指示。",
         ],
@@ -269,13 +274,30 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("随访员 Sarah Liu 电话联系。", "Sarah Liu"),
             ("腕带：ZHANG XIAOHONG，女", "ZHANG XIAOHONG"),  # capitals, as passports and wristbands write them
             ("外籍患者Aisha Khan，女，35岁。", "Aisha Khan"),  # any two capitalised words right after a person label
+            ("Consent read to Guardian Xu Lanfang today.", "Xu Lanfang"),  # the pair after a word that is none
+            ("Ward round by ZHOU Mingyu at 9am.", "ZHOU Mingyu"),  # surname in capitals, given name in title case
+            ("臨床心理學家：NG Wai Kwan", "NG Wai Kwan"),  # a Cantonese surname and given names
         ],
         [
             "CT SCAN 示 MRI BRAIN 正常，HBV DNA 阴性。",
+            "NG Tube 置入顺利，HE Stain 阳性。",  # a capitalised abbreviation before an English term
             "患者Holter Monitor示窦性心律，患者Down Syndrome。",  # English medical words are no name
             "China Daily 报道了该病例。",
             "CT Scan 示 Left Lung 结节，Type II 糖尿病。",
             "复查 Holter Monitor 未见异常。",
+        ],
+    ),
+    "reference_authors": (
+        [
+            ("[12] Halvorsen KB, Mbeki T, Ruiz-Castro A. Outcomes of ...", "Halvorsen KB"),
+            ("[12] Halvorsen KB, Mbeki T, Ruiz-Castro A. Outcomes of ...", "Ruiz-Castro A"),
+            ("见Okoye N et al. 的报告", "Okoye N"),  # one author before et al
+            ("参见Lindgren P, Saito M等的研究。", "Saito M"),
+        ],
+        [
+            "合并Hepatitis B, Hepatitis C感染。",  # English medical words are no authors
+            "分期Stage IV, Grade III，Vitamin D缺乏。",
+            "Brennan T",  # one item, no list and no et al
         ],
     ),
     "colon_nr": (

@@ -39,6 +39,17 @@ def test_drugs_eponyms_and_cut_words_are_vetoed(text: str) -> None:
 
 # hand-written: a given name alone, which no rule and no name-shape check accepts, in a person's context
 IN_CONTEXT = [("复核：婉婷　执行：思琪", ["婉婷", "思琪"]), ("我是晓光，上周来看过胃病。", ["晓光"])]
+# context after the span, or the span opening a line as a speaker (hand-written)
+IN_CONTEXT += [("护士长：今晚谁替班？\n思琪：我可以。", ["思琪"]), ("雨涵诉切口疼痛，予止痛处理。", ["雨涵"])]
+# names where a drug's context words stand for something else: an honour conferred, a pair of players
+NOT_DRUG_CONTEXT = [("国家体育总局决定授予林子轩、何雨桐体育运动荣誉奖章。", ["林子轩", "何雨桐"]),
+                    ("混双决赛中，何雨桐/林子轩组合以2比0获胜。", ["何雨桐", "林子轩"])]
+
+
+@pytest.mark.parametrize(("text", "names"), NOT_DRUG_CONTEXT)
+def test_conferring_and_a_pair_of_players_are_no_drug_context(text: str, names: list[str]) -> None:
+    assert [text[k.start:k.end] for k in ner_person_spans([text])[0]] == names
+    assert ner_person_spans(["予卡比多巴/左旋多巴口服。"]) == [[]]
 
 
 @pytest.mark.parametrize(("text", "names"), IN_CONTEXT)

@@ -461,8 +461,8 @@ def _title_candidates(text: str, m: re.Match[str]) -> Iterator[tuple[int, int, s
                 continue
             if given and (_given(text, s + sl, 2, strict=False) < len(given)):
                 continue  # the title closes the name, so only hard stops count (王行涛护士长)
-            if _allowed(text, s, end) or any(text[s - k:end] in _role_words() for k in (0, 1, 2) if s >= k):
-                continue  # 管床医生 is a role
+            if _allowed(text, s, end) or any(text[p:end] in _role_words() for p in range(max(0, s - 2), t)):
+                continue  # 管床医生, 班主任 (各班班主任): a role ends at the title
             yield s, sl, given
 
 
@@ -812,19 +812,26 @@ def _pinyin_given(word: str) -> bool:
     return _PINYIN_GIVEN.fullmatch(word.lower()) is not None
 
 
+# a surname in capitals before its given name in title case, as passports, journals and Hong Kong records write it:
+# ZHAO Xinyi, OUYANG Xiaofei, LI Ming1 (an affiliation mark), CHAN Ka Ho, HO Pik Ha
+_CAPS_SURNAME = re.compile(r"(?<![A-Za-z])([A-Z]{2,8})((?:[ \u00a0][A-Z][a-z]{1,8}){1,3})(?![A-Za-z])")
+
+
 def romanised_name(scan: _Scan) -> Iterator[Hit]:
     """A Chinese name in pinyin, either order (Wang Lixin, Li Yan, Lixin Wang), or a common English given name and a
     surname (Sarah Liu, David Miller): how staff, foreign patients and English-language records write names.
 
     Both words capitalised; in pinyin, one of the surnames of data/name_romanised.txt and a given name of one or
     two syllables, so English words that happen to be pinyin (China, Dining) still need a listed surname next to
-    them."""
+    them. Pairs may overlap (Subject Chen Meiling: the second and third words are the name)."""
     text = scan.text
     if not any("A" <= c <= "Z" for c in text):
         return
     surnames = _LX.pinyin_surnames
-    for m in _romanised().finditer(text):
+    pattern, pos = _romanised(), 0
+    while (m := pattern.search(text, pos)) is not None:
         a, b = m.group("a"), m.group("b")
+        pos = m.start("b")  # unless this pair is a name, the next may start at its second word
         if EPONYM_AFTER.match(text, m.end() + (text[m.end():m.end() + 1] == " ")):
             continue  # John Cunningham 病毒, Stevens Johnson 综合征: an eponym
         if m.group("en") is not None or (a in surnames and _pinyin_given(b)) or \
@@ -832,11 +839,46 @@ def romanised_name(scan: _Scan) -> Iterator[Hit]:
                 (text[:m.start()].rstrip(" :：\u3000").endswith(_person_labels()) and
                  not any(w.lower() in _LX.english_terms or w in _LX.allow
                          for w in m.group(0).replace("-", " ").split())):
+            pos = m.end()
             yield m.start(), m.end(), 0.8  # (患者Aisha Khan: any two capitalised words right after a person label)
     for m in _ROMAN_CAPS.finditer(text):  # LI MING, ZHANG XIAOHONG: the passport and wristband form, pinyin only
         a, b = m.group(1).title(), m.group(2).title()
         if (a in surnames and _pinyin_given(b)) or (b in surnames and len(a) >= 2 and _pinyin_given(a)):
             yield m.start(), m.end(), 0.8
+    for m in _CAPS_SURNAME.finditer(text):
+        sur, given = m.group(1).title(), m.group(2).split()
+        if any(w.lower() in _LX.english_terms or w in _LX.allow for w in given):
+            continue
+        if (sur in surnames and len(given) == 1 and _pinyin_given(given[0])) or \
+                (sur in _LX.cantonese_surnames and all(len(w) <= 5 for w in given)):
+            yield m.start(), m.end(), 0.8
+
+
+# one author of a reference in Vancouver style: a surname (possibly two words, hyphenated or with an apostrophe)
+# and the initials of the given names: Whitfield RT, O'Neil C, García-López MJ, Van Damme P
+_AUTHOR_SURNAME = r"[A-Z][a-zà-ÿ]+(?:[-'’][A-Z]?[a-zà-ÿ]+)*"
+_REF_AUTHOR = re.compile(rf"(?<![A-Za-z])((?:{_AUTHOR_SURNAME} )?{_AUTHOR_SURNAME}) [A-Z]{{1,3}}(?![A-Za-z])")
+_ET_AL = re.compile(r",?\s*(?:et al|等)")
+
+
+def reference_authors(scan: _Scan) -> Iterator[Hit]:
+    """The authors of a cited paper (Whitfield RT, Okonkwo C, Marchetti L, et al.): a run of two or more
+    "Surname INITIALS" items separated by commas, or one before "et al"; not a run of English medical words
+    (Hepatitis B, Type II, Stage IV are no authors: data/name_romanised.txt `not_names`)."""
+    text = scan.text
+    if ", " not in text and "et al" not in text and "等" not in text:
+        return
+    run: list[re.Match[str]] = []
+    for m in [*_REF_AUTHOR.finditer(text), None]:
+        if m is not None and run and re.fullmatch(r",\s?", text[run[-1].end():m.start()]):
+            run.append(m)
+            continue
+        if run and (len({a.group(1) for a in run}) >= 2 or _ET_AL.match(text, run[-1].end())) and \
+                not any(w.lower() in _LX.english_terms or w in _LX.allow
+                        for a in run for w in re.split(r"[ \-]", a.group(1))):
+            for a in run:
+                yield a.start(), a.end(), 0.8
+        run = [m] if m is not None else []
 
 
 # a short Han run standing alone between spaces or list marks: a roster, a table cell, a numbered list
@@ -1171,8 +1213,8 @@ Rule = Callable[[_Scan], Iterator[Hit]]
 RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
-    romanised_name, colon_nr, demographic, role_field, author, bed_name, role_noun, act_field, spaced_name,
-    minority_name, called_name,
+    romanised_name, reference_authors, colon_nr, demographic, role_field, author, bed_name, role_noun, act_field,
+    spaced_name, minority_name, called_name,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 

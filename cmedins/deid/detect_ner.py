@@ -179,10 +179,19 @@ def _given_reads_as_word(value: str) -> bool:
     return len(pairs) == 1 and pairs[0].flag in _NOT_GIVEN_POS and (jieba.dt.FREQ.get(given) or 0) >= 50
 
 
+_CONFER = ("授予", "赋予", "准予", "免予", "不予", "特予")  # 予 that confers a title, not a drug (授予梁国华…称号)
+
+
 def _drug_context(text: str, s: int, e: int) -> bool:
     """The span stands where drugs or eponyms stand: a dose, form or regimen right after it, a prescribing verb
-    before it, or a sign, syndrome or fracture after it."""
-    return _DRUG_AFTER.match(text, e) is not None or text[max(0, s - 2):s].endswith(_DRUG_BEFORE) or \
+    before it, or a sign, syndrome or fracture after it. A slash before another name (a pair of players) and 授予
+    (conferring an honour) are not a drug's."""
+    before = text[max(0, s - 2):s]
+    after = _DRUG_AFTER.match(text, e)
+    if after is not None and text[e:e + 1] == "/" and \
+            any(plausible_name(text[e + 1:e + 1 + k]) for k in (2, 3)):
+        after = None  # 周启航/陈曦月组合: a pair of players
+    return after is not None or (before.endswith(_DRUG_BEFORE) and not before.endswith(_CONFER)) or \
         EPONYM_AFTER.match(text, e) is not None
 
 
@@ -199,6 +208,7 @@ def _accept(text: str, s: int, e: int) -> bool:
 
 
 _CONTEXT_MAX_FREQ = 1000  # a model span in a person's context may be a dictionary word (黎明, 小雨), not a common one
+_CONTEXT_MIN_WORD_FREQ = 20  # a whole span this frequent as a word that is no name (nr) or place (ns) is that word
 _LABEL_GAP = " \t\u3000:："  # between a role word and the name: 核对：明珊, 护士　代娟
 
 
@@ -221,12 +231,17 @@ def _title_after() -> re.Pattern[str]:
 _DEMOGRAPHIC = re.compile(r"[ \t\u3000]*[，,（(][ \t\u3000]*[男女](?:性)?[，,、 ]")  # 于　淼，女，34岁
 
 
+_SAYS_AFTER = re.compile(r"自?诉|述|称|表示|说")  # 嘉怡诉疼痛, 杜邦表示: what a person says
+
+
 def _person_context(text: str, s: int, e: int) -> bool:
     """The words around the model's span say a person stands there: a role, label or kinship word before it
-    (翻译娜塔莎, 核对：明珊, 妻子库兰), a title or greeting after it (黎明医生), or sex and age after it."""
+    (翻译娜塔莎, 核对：明珊, 妻子库兰), a title or greeting after it (黎明医生), sex and age after it, a verb of
+    saying after it (嘉怡诉), or it opens a line as a chat's or interview's speaker (小雯：我来)."""
     before = text[max(0, s - 8):s].rstrip(_LABEL_GAP)
     return before.endswith(_context_words()) or _title_after().match(text, e) is not None or \
-        _DEMOGRAPHIC.match(text, e) is not None
+        _DEMOGRAPHIC.match(text, e) is not None or _SAYS_AFTER.match(text, e) is not None or \
+        (text[s - 1:s] in ("", "\n") and text[e:e + 1] in ("：", ":"))
 
 
 def _accept_in_context(text: str, s: int, e: int) -> bool:
@@ -236,7 +251,7 @@ def _accept_in_context(text: str, s: int, e: int) -> bool:
     itself lacks."""
     value = _PADDING.sub("", text[s:e])
     lx = lexicon()
-    if not 2 <= len(value) <= 4 or not all(_HAN.match(ch) for ch in value) or "某" in value:
+    if not 2 <= len(value) <= 5 or not all(_HAN.match(ch) for ch in value) or "某" in value:
         return False
     if value in lx.allow or lx.starts_with_allowed(value) or lx.ends_with_allowed(value) or \
             any(ch in _CHEMICAL for ch in value) or (jieba.dt.FREQ.get(value) or 0) >= _CONTEXT_MAX_FREQ:
@@ -251,6 +266,8 @@ def _holds_word(value: str) -> bool:
     from jieba import posseg
 
     tags = posseg.dt.word_tag_tab
+    if (jieba.dt.FREQ.get(value) or 0) >= _CONTEXT_MIN_WORD_FREQ and not tags.get(value, "").startswith(("nr", "ns")):
+        return True  # 轮班 after 陪护: the whole span is a word that is neither a name nor a place
     return any((jieba.dt.FREQ.get(w) or 0) >= _MAX_FREQ and not tags.get(w, "").startswith("nr")
                for k in (2, 3) for i in range(len(value) - k + 1) for w in (value[i:i + k],))
 
@@ -289,9 +306,11 @@ def _repair(text: str, s: int, e: int) -> list[tuple[int, int]]:
     surname to the given name after it (卢 -> 卢家宝 before a space or punctuation)."""
     parts, pos = [], s
     for m in _WHITESPACE.finditer(text, s, e):
-        if m.start() > pos and not (text[m.start()] == "\u3000" and _PADDING.search(text[pos:e])):
+        if m.start() > pos and text[m.start()] == "\u3000" and _PADDING.search(text[pos:e]):
+            continue  # 李　伟: the padding inside a name
+        if m.start() > pos:
             parts.append((pos, m.start()))
-            pos = m.end()
+        pos = m.end()  # (a span may start with the line break before a speaker's name: ⏎小雯：)
     parts.append((pos, e))
     out = []
     for a, b in parts:

@@ -143,6 +143,7 @@ class Lexicon:
     names: NameWords
     minority_name_parts: tuple[str, ...]
     pinyin_surnames: frozenset[str]  # Wang, Ouyang: romanised surnames (name_romanised.txt)
+    cantonese_surnames: frozenset[str]  # Chan, Leung, Ng: Hong Kong, Macau and Singapore spellings
     english_given_names: tuple[str, ...]  # Sarah, David
     english_terms: frozenset[str]  # syndrome, monitor: lower-case English medical words, never part of a name
 
@@ -195,6 +196,7 @@ def lexicon() -> Lexicon:
         names=_name_words(),
         minority_name_parts=_by_length(_words("name_minority_parts.txt")),
         pinyin_surnames=frozenset(romanised["pinyin"]),
+        cantonese_surnames=frozenset(romanised["cantonese"]),
         english_given_names=_by_length(romanised["given"]),
         english_terms=frozenset(w.lower() for w in romanised["not_names"]),
     )
