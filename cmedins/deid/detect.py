@@ -15,7 +15,7 @@ from cmedins.deid.detect_numbers import detect_numbers
 from cmedins.deid.detect_places import detect_addresses, detect_institutions
 from cmedins.deid.record_aware import find_terms
 from cmedins.deid.spans import Span
-from cmedins.deid.text_norm import fold
+from cmedins.deid.text_norm import fold, simplified
 
 _CACHE_MAX_CHARS = 160
 PROPAGATED = ("PERSON", "ADDRESS", "ORGANIZATION", "HOSPITAL")
@@ -27,6 +27,7 @@ def raw_spans(text: str, redact_institutions: bool = True, folded: str | None = 
     folded = fold(text) if folded is None else folded
     spans = detect_numbers(folded)
     spans += detect_dates(folded)
+    text = simplified(text)  # the word lists are simplified; positions stay the same
     spans += detect_names(text)
     spans += detect_addresses(text)
     if redact_institutions:

@@ -40,7 +40,7 @@ _STOP = _W.stop_chars
 # kinship words: what follows them is very often a name (配偶许纨, 外甥闫善言)
 _KIN = _W.kinship
 _PLACE_AFTER_MOU = _W.place_after_mou  # 某医院, 于**医院: a place, not a person
-_SEP_CAND = re.compile(r"(?P<sep>\s*[:：（()）]?\s*(?:为|是|叫|名叫|名为)?\s*)(?P<cand>[\u4e00-\u9fff·•]{1,5})")
+_SEP_CAND = re.compile(r"(?P<sep>\s*[:：（()）|｜]?\s*(?:为|是|叫|名叫|名为)?\s*)(?P<cand>[\u4e00-\u9fff·•]{1,5})")
 # a form label written with spaces inside (姓 名：), and an English name after a title (Dr. Wang, Mr. Li)
 _SPACED_NAME = re.compile(r"姓[ \t　]+名\s*[:：]?\s*(?P<cand>[\u4e00-\u9fff·]{2,4})")
 _EN_NAME = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Prof|Dr\.)\.?\s+(?P<cand>[A-Z][a-z]+(?:[ \-][A-Z][a-z]+)?)")
@@ -881,16 +881,16 @@ def reference_authors(scan: _Scan) -> Iterator[Hit]:
         run = [m] if m is not None else []
 
 
-# a short Han run standing alone between spaces or list marks: a roster, a table cell, a numbered list
-_SPACED = re.compile(r"(?:(?<=[ \t\u3000])|(?<=^)|(?<=\n)|(?<=[0-9]\.\s))([\u4e00-\u9fff]{2,3})"
-                     r"(?=[ \t\u3000、，,；;]|$|\n)")
+# a short Han run standing alone between spaces, tabs, table bars or list marks: a roster, a table cell, a list
+_SPACED = re.compile(r"(?:(?<=[ \t\u3000|｜])|(?<=^)|(?<=\n)|(?<=[0-9]\.\s))([\u4e00-\u9fff]{2,3})"
+                     r"(?=[ \t\u3000、，,；;|｜]|$|\n)")
 
 
 def spaced_name(scan: _Scan) -> Iterator[Hit]:
     """A name alone between spaces in a roster or a table (一线 时光明 二线 周立伟, 1. 毕淑贞 96岁): a surname, a
     given name of name-like characters, and no dictionary word (体温 正常, 诊断 高血压 stay)."""
     text = scan.text
-    if " " not in text and "\t" not in text and "\u3000" not in text:
+    if not any(c in text for c in " \t\u3000|｜"):
         return
     for m in _SPACED.finditer(text):
         s, e = m.start(1), m.end(1)
@@ -905,7 +905,7 @@ def spaced_name(scan: _Scan) -> Iterator[Hit]:
             yield s, e, 0.7
 
 
-_MINORITY_BEFORE = frozenset("者妇士师生属人妻夫子女母父儿孙弟兄姐妹为是叫：:，,、（( \u3000\n") | {""}
+_MINORITY_BEFORE = frozenset("者妇士师生属人妻夫子女母父儿孙弟兄姐妹为是叫：:，,、（( \u3000\n\t|｜") | {""}
 
 
 @cache

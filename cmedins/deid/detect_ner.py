@@ -23,6 +23,7 @@ import jieba
 
 from cmedins.deid.lexicon import lexicon
 from cmedins.deid.spans import Span
+from cmedins.deid.text_norm import simplified
 
 _NAME = re.compile(r"^[\u4e00-\u9fff][\u4e00-\u9fff·]{1,4}$")
 _DOTS = "·•・‧"  # the interpunct of transliterated names, as exports write it
@@ -395,6 +396,7 @@ def ner_person_spans(texts: Sequence[str], model_path: str | None = None) -> lis
     jieba.initialize()
     out: list[list[Span]] = []
     for text, spans in zip(texts, load_model(model_path).predict(list(texts)), strict=True):
+        text = simplified(text)  # the checks read simplified word lists; positions stay the same
         kept = []
         for s0, e0, label in spans:
             if label != "PERSON":

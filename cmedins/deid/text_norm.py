@@ -1,4 +1,5 @@
-"""Views of a text for detection: full width folded to ASCII, invisible characters taken out.
+"""Views of a text for detection: full width folded to ASCII, traditional characters simplified, invisible
+characters and letter spacing taken out.
 
 Detectors run on the folded text so that ＋８６ １３８… and 1３8… match the same patterns as ASCII, while spans stay in
 the coordinates of the original text (one character in, one character out). Invisible format characters (a
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cache
 
 from cmedins.deid.spans import Span
 
@@ -29,6 +31,25 @@ _TABLE[0x00A0] = 0x20
 def fold(text: str) -> str:
     """Full-width ASCII forms → ASCII, same length."""
     return text.translate(_TABLE)
+
+
+@cache
+def _t2s():  # noqa: ANN202 - opencc has no type stubs
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """Traditional characters → simplified, same length (醫師：黃國雄 → 医师：黄国雄), so that the surname list,
+    the word lists and jieba, all simplified, read notes from Hong Kong, Macau and Taiwan too. OpenCC converts by
+    phrase; where a phrase changes length, character by character."""
+    if text.isascii():
+        return text
+    out = _t2s().convert(text)
+    if len(out) == len(text):
+        return out
+    return "".join(c if len(c := _t2s().convert(ch)) == 1 else ch for ch in text)
 
 
 @dataclass(frozen=True)
@@ -85,9 +106,17 @@ def _padding_closes(text: str, i: int) -> bool:
     return run >= 1
 
 
+# Four or more single Han characters each set apart by one space: text letter-spaced by OCR or a PDF export
+# (姓 名 ： 司 马 红 梅). Read without the spaces, the name inside is one word again for every detector.
+_LETTER_SPACED = re.compile("(?<![一-鿿])[一-鿿](?:[ 　][一-鿿]){3,}(?![一-鿿])")
+
+
 def visible_view(text: str) -> VisibleView:
-    """The text without invisible characters and without the padding space inside a name (`_padding_closes`)."""
+    """The text without invisible characters, without the padding space inside a name (`_padding_closes`) and
+    without the spaces of letter-spaced text (`_LETTER_SPACED`)."""
     drop = {m.start() for m in _INVISIBLE.finditer(text)}
+    if " " in text or "　" in text:
+        drop |= {i for m in _LETTER_SPACED.finditer(text) for i in range(m.start() + 1, m.end(), 2)}
     pads = [m.start() for m in _PADDING.finditer(text) if _padding_closes(text, m.start())] \
         if ("　" in text or " " in text) else []
     drop |= set(pads)

@@ -1,0 +1,36 @@
+"""Forms of text that hide a name from word lists made for plain simplified prose: letter spacing (OCR, PDF
+exports), traditional characters (Hong Kong, Macau, Taiwan notes) and table bars. Hand-written cases, rules only."""
+
+from __future__ import annotations
+
+import pytest
+
+from cmedins.deid import DeidConfig, deidentify_texts
+from cmedins.deid.text_norm import simplified, visible_view
+
+RULES = DeidConfig(ner=False)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("姓 名 ： 诸 葛 晓 岚   性 别 ： 女", "诸 葛 晓 岚"),  # letter-spaced by OCR
+    ("主治醫師：歐陽子軒　住院醫師：游家豪", "歐陽子軒"),  # traditional characters
+    ("護理師簡郁雯在旁陪伴。", "簡郁雯"),
+    ("|床号|姓名|诊断|\n|3|蒋文斌|肺炎|", "蒋文斌"),  # a table cell between bars
+])
+def test_a_name_in_these_forms_is_replaced(text: str, name: str) -> None:
+    out = deidentify_texts([text], RULES)[0].text
+    assert name not in out and "[姓名]" in out
+
+
+@pytest.mark.parametrize("text", ["第四章 肾小管 疾病", "|检查项目|结果|\n|血常规|正常|\n|尿常规|阴性|",
+                                  "發燒三天，頭痛，於門診就診。"])
+def test_plain_words_in_these_forms_stay(text: str) -> None:
+    assert deidentify_texts([text], RULES)[0].text == text
+
+
+def test_the_views_keep_positions() -> None:
+    text = "醫師：黃國雄"
+    assert simplified(text) == "医师：黄国雄" and len(simplified(text)) == len(text)
+    view = visible_view("患 者 欧 阳 振 华 因 发 热")
+    assert view.text == "患者欧阳振华因发热"
+    assert [view.index[i] for i in (0, 2)] == [0, 4]  # each letter keeps its original position
