@@ -328,6 +328,17 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             "老年患者，男，80岁。",
         ],
     ),
+    "appointed": (
+        [
+            ("董事会同意聘任郁向阳为公司财务总监。", "郁向阳"),  # a given name that is a word
+            ("会议选举蓝天明为新一届理事长。", "蓝天明"),
+            ("同意提名祁海峰、和平为独立董事候选人。", "和平"),  # a weak surname and a word, second on the list
+        ],
+        [
+            "选举产生了新一届委员会，任期为三年。",
+            "以任命书为准。",
+        ],
+    ),
     "role_field": (
         [
             ("签字人：赵志强", "赵志强"),
@@ -525,6 +536,7 @@ def test_character_lists_reject_words(tmp_path: Path, monkeypatch: pytest.Monkey
 @pytest.mark.parametrize(("text", "names"), [
     ("参加人员：文静、常青、赵建华主任、黎梦瑶护士", {"文静", "常青"}),  # found by their titles, then the rest
     ("作者：冉思远1，甘露2，蔺志强医生1", {"冉思远", "甘露"}),  # affiliation digits stripped
+    ("经研究决定，表彰文静、常青、赵建华主任", {"文静", "常青"}),  # the clause before the list is no item of it
 ])
 def test_a_list_holding_a_found_name_gives_its_other_names(text: str, names: set[str]) -> None:
     res = deidentify_texts([text], DeidConfig())[0]

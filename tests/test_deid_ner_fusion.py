@@ -114,3 +114,14 @@ def test_a_latin_name_goes_whole(text: str, name: str) -> None:
                                   "据Australian Department of Health统计。"])
 def test_latin_eponyms_and_institutions_stay(text: str) -> None:
     assert deidentify_texts([text], DeidConfig(ner=True))[0].text == text
+
+
+@pytest.mark.parametrize(("text", "name"), [("主持人：欢迎收看。\nKevin：谢谢邀请。", "Kevin"),
+                                            ("我丈夫Kevin上周体检转氨酶偏高。", "Kevin")])
+def test_one_latin_word_is_a_name_as_a_speaker_or_after_a_kinship_word(text: str, name: str) -> None:
+    assert [text[k.start:k.end] for k in ner_person_spans([text])[0]] == [name]
+
+
+def test_one_latin_word_after_a_profession_is_left_to_the_eponym_it_may_be() -> None:
+    text = "瑞士医师Glanzmann于1918年首先报道本病。"  # the name stays in the disease's name elsewhere in the text
+    assert ner_person_spans([text]) == [[]]

@@ -33,6 +33,7 @@ _SCORE = 0.7
 # A list lives between these: a sentence end, a line, a label's colon, a bracket, a quote, a space.
 _SEGMENT = re.compile(r"[^。；;！？!?.．\n\r：:（）()【】\[\]“”\"《》<>\s]+")
 _SEPARATOR = re.compile(r"[、，,]")
+_CLAUSE_SEP = re.compile(r"[，,]")
 _ITEM = re.compile(r"[\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff]{1,8}(?:[·•][\u4e00-\u9fff]{1,8})+")
 _AFFILIATION = re.compile(r"[\d*＊#†‡,]+$")  # 冉思远1, 钟瀚2*, 李明1,2: an author's affiliation marks
 _MAX_WORD_FREQ = 2000  # 和平, 方案, 程序: too common a word to be a name on a list's say-so
@@ -100,20 +101,50 @@ def list_siblings(text: str, spans: list[Span]) -> Iterator[Span]:
         return
     starts = [s for s, _ in persons]
     cover = _covered(text, spans)
-    for seg in _SEGMENT.finditer(text):
-        lo, hi = bisect_left(starts, seg.start()), bisect_left(starts, seg.end())
-        inside = [(s, e) for s, e in persons[lo:hi] if e <= seg.end()]
-        if not inside or not _SEPARATOR.search(seg.group()):
+    done: set[tuple[int, int]] = set()
+    for lo_hi in _lists(text):
+        lo, hi = bisect_left(starts, lo_hi[0]), bisect_left(starts, lo_hi[1])
+        inside = [(s, e) for s, e in persons[lo:hi] if e <= lo_hi[1]]
+        if not inside:
             continue
-        items = _items(text, seg.start(), seg.end())
+        items = _items(text, *lo_hi)
         anchors = set(_anchored(items, inside))
         if not anchors or len(anchors) == len(items):
             continue
         if not all(k in anchors or _ITEM.fullmatch(text, s, e) for k, (s, e) in enumerate(items)):
             continue
         for k, (s, e) in enumerate(items):
-            if k not in anchors and not any(cover[s:e]) and sibling_name(text[s:e]):
+            if k == 0 and k not in anchors:
+                s = _after_lead_word(text, s, e)
+            if k not in anchors and (s, e) not in done and not any(cover[s:e]) and sibling_name(text[s:e]):
+                done.add((s, e))
                 yield Span(s, e, "PERSON", _SCORE, SOURCE)
+
+
+def _after_lead_word(text: str, s: int, e: int) -> int:
+    """Start of the name in a list's first item that opens with the word leading into the list (表彰|文静, 授予|
+    梁国华): the item minus a dictionary word before its last two or three characters; else the item's start."""
+    freq = jieba.dt.FREQ
+    for n in (3, 2):
+        if e - s - n >= 2 and (freq.get(text[s:e - n]) or 0) >= 50 and sibling_name(text[e - n:e]):
+            return e - n
+    return s
+
+
+def _lists(text: str) -> Iterator[tuple[int, int]]:
+    """The ranges that may hold a list: each segment with a separator, and inside one that has clauses (a comma)
+    each clause holding an enumeration comma (决定，授予梁国华、陈观水、黎阿妹: the clause before is no item)."""
+    for seg in _SEGMENT.finditer(text):
+        if not _SEPARATOR.search(seg.group()):
+            continue
+        yield seg.start(), seg.end()
+        if "、" in seg.group() and _CLAUSE_SEP.search(seg.group()):
+            pos = seg.start()
+            for sep in [*_CLAUSE_SEP.finditer(text, seg.start(), seg.end()), None]:
+                end = sep.start() if sep else seg.end()
+                if "、" in text[pos:end]:
+                    yield pos, end
+                pos = sep.end() if sep else end
 
 
 def speaker_names(text: str, spans: list[Span]) -> Iterator[Span]:

@@ -1056,6 +1056,25 @@ def _function_word(word: str) -> bool:
     return len(pairs) != 1 or pairs[0][1] in _NOT_NAME_FLAGS
 
 
+# a verb that appoints, elects or nominates people, then the names and 为 + the office: 聘任万向阳为财务总监,
+# 提名强大伟、和平、过磊为董事候选人 (announcements and news)
+_APPOINT = re.compile(r"(?:聘任|聘请|任命|选举|选聘|提名|推选|推举|委派|增补|补选)(?=[\u4e00-\u9fff·、]{2,40}?为)")
+_APPOINTED_END = frozenset("、为")
+
+
+def appointed(scan: _Scan) -> Iterator[Hit]:
+    """The people an announcement appoints: each name between the verb and 为, separated by 、; names that are
+    also words (万向阳, 和平) count, as in a role field."""
+    text = scan.text
+    for m in _APPOINT.finditer(text):
+        i = m.end()
+        while (end := _surname_name(text, i, _APPOINTED_END, words_ok=True)):
+            yield i, end, 0.8
+            if text[end] != "、":
+                break
+            i = end + 1
+
+
 def role_field(scan: _Scan) -> Iterator[Hit]:
     """The value of any field whose label names a role, surname first: 签字人：赵志强, 收件人：孙丽华, 户名：周建平,
     检验者：马云飞, 转诊医生（签字）：林志远, 姓名：宁　书 (a full-width space between surname and given name).
@@ -1213,8 +1232,8 @@ Rule = Callable[[_Scan], Iterator[Hit]]
 RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
-    romanised_name, reference_authors, colon_nr, demographic, role_field, author, bed_name, role_noun, act_field,
-    spaced_name, minority_name, called_name,
+    romanised_name, reference_authors, colon_nr, demographic, appointed, role_field, author, bed_name, role_noun,
+    act_field, spaced_name, minority_name, called_name,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 

@@ -368,8 +368,9 @@ _ORG_WORDS = frozenset(("Department", "Hospital", "University", "Institute", "Ce
 def _latin_name(text: str, s: int, e: int) -> tuple[int, int] | None:
     """A name in Latin script from the model's span, which often holds only one of its words (Maria of Maria
     Fernanda Oliveira, Krüger of Hans-Peter Krüger): stretched over the capitalised words around it, and kept when
-    it has two words or more, or one before a title (Krüger教授), and no eponym's tail (John Cunningham 病毒) or
-    institution's word (Department of Health)."""
+    it has two words or more, or one before a title (Krüger教授), after a kinship word (我老公Jason) or opening a
+    line as a speaker (Tony：), and no eponym's tail (John Cunningham 病毒) or institution's word (Department of
+    Health)."""
     before = _LATIN_BEFORE.search(text, max(0, s - 60), s)
     a = before.start() if before else s
     m = _LATIN_SPAN.match(text, a)
@@ -385,7 +386,9 @@ def _latin_name(text: str, s: int, e: int) -> tuple[int, int] | None:
             text.startswith(" of ", b) or \
             EPONYM_AFTER.match(text, b + (text[b:b + 1] == " ")) is not None:
         return None
-    return (a, b) if len(words) >= 2 or _TITLE_AFTER.match(text, b) else None
+    kin_before = text[max(0, a - 4):a].endswith(tuple(lexicon().names.kinship))
+    speaker = text[a - 1:a] in ("", "\n") and text[b:b + 1] in ("：", ":")
+    return (a, b) if len(words) >= 2 or _TITLE_AFTER.match(text, b) or kin_before or speaker else None
 
 
 def ner_person_spans(texts: Sequence[str], model_path: str | None = None) -> list[list[Span]]:
@@ -401,6 +404,8 @@ def ner_person_spans(texts: Sequence[str], model_path: str | None = None) -> lis
         for s0, e0, label in spans:
             if label != "PERSON":
                 continue
+            while s0 < e0 and text[s0].isspace():  # the model may take the line break before a speaker (⏎Tony：)
+                s0 += 1
             if _LATIN_SPAN.fullmatch(text, s0, e0):
                 latin = _latin_name(text, s0, e0)
                 if latin is not None and all((k.start, k.end) != latin for k in kept):  # one per name
