@@ -221,6 +221,11 @@ def test_presidio_analyzer_with_jieba_engine():
     ("由桂林市夕阳红颐养中心护工送来，经白坪村村民委员会协助联系。", ["夕阳红颐养中心", "白坪村村民委员会"], []),
     ("参照中华医学会指南，由社区卫生服务中心随访。", [], ["中华医学会", "社区卫生服务中心"]),  # public, generic
     ("1 四川大学华西医院麻醉科，成都 610041；2 某院。白细胞计数，结果 123456；", ["610041"], ["123456"]),
+    ("蒋某，1968年出生，汉族，浙江绍兴人，高级会计师。", ["绍兴"], []),  # a native place in a biography
+    ("他是四川人，在广东省人民医院就诊。", [], ["四川人"]),  # a province alone identifies nobody
+    ("患者在群里说：@晚风拂柳_88 谢谢提醒，//@阳光社区：请按时复查。", ["晚风拂柳_88", "阳光社区"], []),
+    ("楼主：半夏微凉\n标题：胃镜前要空腹吗", ["半夏微凉"], ["胃镜"]),  # a forum's user name after its label
+    ("结果发送至qian.li@hosp.cn，请查收。", ["qian.li"], []),  # an e-mail's @ is no mention
 ])
 def test_address_date_and_hospital_families(text: str, gone: list[str], kept: list[str]) -> None:
     out = deidentify_texts([text], DeidConfig())[0].text

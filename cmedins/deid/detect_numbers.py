@@ -54,6 +54,13 @@ _IPV6 = re.compile(r"(?<![0-9A-Fa-f])(?<![0-9A-Fa-f]:)((?:[0-9A-Fa-f]{1,4}:){7}[
 # a handle in brackets after the platform's name: 微信（zhoulin3952）, QQ(345678901), 微博（@小鱼儿）
 _HANDLE = re.compile(r"(?:微信|WeChat|wechat|VX|vx|wx|QQ|qq|扣扣|微博|抖音|小红书|钉钉)(?:号|号码|账号|ID)?\s*"
                      r"[（(]\s*@?(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff]{4,30})\s*[）)]")
+# an @-mention (@沈一鸣工作室, //@杭州交警：, 用户@momo_lyn：): the handle up to the next space or punctuation; not
+# an e-mail's @ (a letter or digit before it)
+_MENTION = re.compile(r"(?<![A-Za-z0-9._%+\-])@(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)"
+                      r"(?=[\s：:，,。；;！!？?（）()@/【】\[\]“”\"]|$)")
+# a forum's or platform's name for a user, after its label: 楼主：风吹麦浪1988, 昵称：半杯凉白开, 游戏ID：Moyu丶
+_NICK_LABEL = re.compile(r"(?:用户名|昵称|网名|楼主|版主|游戏ID|账号昵称|微博名)\s*[:：]\s*"
+                         r"(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)(?=[\s，,。；;！!？?（）()【】]|$)")
 
 # cheap gates (a literal scan) before patterns that would otherwise be tried at every position
 _URL_GATE = re.compile(r"://|www\.|\.(?:com|cn|net|org|gov|edu|info|io|top|xyz|cc)")
@@ -147,6 +154,11 @@ def _detect_numbers(folded: str) -> list[Span]:
     if "(" in folded or "（" in folded:
         for m in _HANDLE.finditer(folded):
             add(Span(m.start("value"), m.end("value"), "SOCIAL_ACCOUNT", 0.9, "handle_in_brackets"))
+    if "@" in folded:
+        for m in _MENTION.finditer(folded):
+            add(Span(m.start("value"), m.end("value"), "SOCIAL_ACCOUNT", 0.85, "mention"))
+    for m in _NICK_LABEL.finditer(folded):
+        add(Span(m.start("value"), m.end("value"), "SOCIAL_ACCOUNT", 0.9, "nickname_label"))
     if "邮" in folded:
         for m in _POSTCODE.finditer(folded):
             add(Span(m.start(1), m.end(1), "ADDRESS", 0.9, "postcode"))

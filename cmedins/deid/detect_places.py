@@ -35,6 +35,10 @@ _PROVINCES = sorted((w for line in (files("cmedins") / "deid" / "data" / "provin
 # a birthplace or origin as province + city with no 省/市: 生于山东济南, 祖籍湖南长沙 (发生于, 产生于 are not births)
 _BIRTHPLACE = re.compile(r"(?<![发产寄派衍滋])(?:出生于|出生在|生于|祖籍|原籍|籍贯)\s*[:：]?\s*(?P<place>(?:"
                          + "|".join(_PROVINCES) + r")[\u4e00-\u9fff]{0,6}?)(?=[，,。；;、\s]|长期|现|后|并|$)")
+# a person's native place in a resume or biography: ，湖南长沙人，/ 内蒙古锡林郭勒盟人 (province + a city or county;
+# a province alone identifies nobody)
+_NATIVE_OF = re.compile(r"(?<=[，,、\s（(])(?P<place>(?:" + "|".join(_PROVINCES) + r")[\u4e00-\u9fff]{2,5}?)人"
+                        r"(?=[，,。；;、）)\s]|$)")
 _NAME_CHARS = set("0123456789（）()")
 # what may still follow an address before its delimiter, and where a unit of it ends (a number, 楼, 组, 交口…)
 _REST = re.compile(r"[0-9A-Za-z\u4e00-\u9fff\-]{1,12}(?=[，,。；;、：:（(）)\s]|$)")
@@ -169,6 +173,9 @@ def detect_addresses(text: str) -> list[Span]:
             out.append(Span(m.start("place"), m.end(), "ADDRESS", 0.75, "city_postcode"))
     if any("A" <= c <= "Z" for c in text):
         out += [Span(s, e, "ADDRESS", 0.8, "address_en") for s, e in _english_addresses(text)]
+    if "人" in text:
+        out += [Span(m.start("place"), m.end("place"), "ADDRESS", 0.75, "native_of")
+                for m in _NATIVE_OF.finditer(text) if not lx.ends_with_allowed(m.group("place"))]
     if "来自" in text:  # 来自山东潍坊的务工人员: where a person comes from, province and city
         out += [Span(m.start("place"), m.end("place"), "ADDRESS", 0.75, "from_place")
                 for m in _FROM_PLACE.finditer(text)]
