@@ -34,3 +34,8 @@ def test_the_views_keep_positions() -> None:
     view = visible_view("患 者 欧 阳 振 华 因 发 热")
     assert view.text == "患者欧阳振华因发热"
     assert [view.index[i] for i in (0, 2)] == [0, 4]  # each letter keeps its original position
+
+
+def test_a_letter_spaced_date_and_record_number_go() -> None:
+    out = deidentify_texts(["入 院 日 期 ： 2 0 2 1 - 0 7 - 1 9   住 院 号 ： K Q 3 3 0 5 8 1"], RULES)[0].text
+    assert "0 7 - 1 9" not in out and "3 3 0 5 8 1" not in out and "2021" in out  # the year stays (year mode)

@@ -66,6 +66,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # March 12, 2024 / 12 March 2024 / Mar. 8, 2024 (English-language records)
     ("en", re.compile(r"(?i)\b(?:(?P<mn>" + _MONTHS + r")\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?,?"
                       r"|(?P<d2>3[01]|[12]\d|0?[1-9])\s+(?P<mn2>" + _MONTHS + r")\.?,?)\s+(?P<y>(?:19|20)\d{2})\b")),
+    # 12-Sep-2023, 5 Sep 2023 (day, month name, year: forms and English-language records)
+    ("en", re.compile(r"(?i)\b(?P<d2>3[01]|[12]\d|0?[1-9])[\- ](?P<mn2>" + _MONTHS + r")[\- ](?P<y>(?:19|20)\d{2})\b")),
+    # 民國78年5月12日, 112年03月06日 (the Republic of China calendar of Taiwan notes: year + 1911); a three-digit
+    # year needs the day, a two-digit one 民國
+    ("roc", re.compile(r"(?:民[國国]\s*(?P<ry>\d{2,3})|(?<![\d.])(?P<ry3>1[01]\d))\s*年\s*" + _M + r"\s*月"
+                       r"(?:\s*" + _D + r"\s*[日号])")),
     # 3.5 / 3-5 before a visit word is too ambiguous with values; not matched on purpose.
 )
 
@@ -115,8 +121,10 @@ def _parts(kind: str, m: re.Match[str]) -> tuple[int, int, int]:
         y = int(g["y"]) if kind == "cnmix" else int("".join(str(_CN_DIGIT[c]) for c in g["cy"]))
         return y, _cn_int(g["cm"]), _cn_int(g["cd"]) if g.get("cd") else 0
     if kind == "en":
-        name = (g["mn"] or g["mn2"])[:3].lower()
-        return int(g["y"]), _MONTH_NAMES.index(name) + 1, int(g["d"] or g["d2"])
+        name = (g.get("mn") or g["mn2"])[:3].lower()
+        return int(g["y"]), _MONTH_NAMES.index(name) + 1, int(g.get("d") or g["d2"])
+    if kind == "roc":
+        return int(g["ry"] or g["ry3"]) + 1911, int(g["m"]), int(g["d"])
     if kind in ("cn2", "iso2", "iso2dot"):
         yy = int(g["yy"])
         return (2000 + yy if yy <= 40 else 1900 + yy), int(g["m"]), int(g["d"] or 0)
@@ -140,7 +148,8 @@ def detect_dates(folded: str) -> list[Span]:
         # cheap gates: most patterns need a 4-digit year, 年 or 月; skip them on texts that have none
         if kind in ("iso", "compact", "dmy", "ym") and not has_year:
             continue
-        if (kind in ("cn", "cnmix") and not (has_year and has_nian)) or (kind in ("cn2", "cnnum") and not has_nian) or \
+        if (kind in ("cn", "cnmix") and not (has_year and has_nian)) or \
+                (kind in ("cn2", "cnnum", "roc") and not has_nian) or \
                 (kind == "cnmd" and not has_yue):
             continue
         if (kind == "md" and not has_yue) or (kind in ("mdnum", "iso2") and "-" not in folded and "/" not in folded):
@@ -168,7 +177,7 @@ def detect_dates(folded: str) -> list[Span]:
             before = folded[max(0, s - 10):s]
             is_birth = bool(birth_label.search(before)) or bool(_BIRTH_AFTER.match(folded, e))
             etype = "BIRTH_DATE" if is_birth else "DATE"
-            score = 0.9 if kind in ("cn", "cnnum", "cnmix", "iso", "en") else \
+            score = 0.9 if kind in ("cn", "cnnum", "cnmix", "iso", "en", "roc") else \
                 (0.65 if kind in ("iso2", "mdnum", "iso2dot", "mdslash") else 0.75)
             if kind == "ym" and not is_birth:
                 score = 0.6
