@@ -71,6 +71,7 @@ RULE_CASES: dict[str, tuple[list, list]] = {
         [
             ("唐姓女士，38岁，因腹痛就诊。", "唐姓"),
             ("据述，王姓男子于路边晕倒。", "王姓"),
+            ("明早抽符姓患者血培养。", "符姓"),  # a character before the surname that makes no word with it
         ],
         [
             "家族中无同姓近亲婚配史。",
@@ -321,8 +322,12 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("林小玲 女 27岁 门诊", "林小玲"),
             ("患者邱以峰，男，50岁", "邱以峰"),
             pytest.param("患者黄为民，男，62岁。", "黄为民", marks=_gap("为 in the given name is a hard stop")),
+            ("蓝海洋：男，1969年出生，中国国籍。", "蓝海洋"),  # a resume's opening: a colon, then a birth year
+            ("覃美玲，女，壮族，1988年生。", "覃美玲"),  # a people after the sex
+            ("患者 谭宏亮 男 76y", "谭宏亮"),  # an age in English shorthand
         ],
         [
+            "性别：男，45岁。诊断：女，2020年确诊。",  # a field label before the colon, no surname
             "患儿，女，5岁，咳嗽3天。",
             "新生儿，女，1天。",
             "老年患者，男，80岁。",

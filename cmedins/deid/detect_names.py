@@ -76,9 +76,11 @@ _MASK_GATE = re.compile("[Xx×*＊Ｘｘ○〇]")
 _KIN_OR_ROLE = _KIN | _NOT_A_NAME | _W.relation_words  # in brackets after a label: the relation (家属（儿子）)
 _PAREN_AFTER = _W.relative_status  # 母（李桂兰）健在
 _STATUS_WORDS = tuple(w for w in _PAREN_AFTER if len(w) > 1)  # 体健, 已故: what may start inside a short candidate
-_DEMOGRAPHIC = re.compile(r"\s*(?:[，,、;；]\s*|[（(]\s*|[ \t　]+)(?:性别\s*[:：]?\s*)?[男女](?:性)?"
+# the sex, then an age (45岁, 83y), a birth year (1978年) or a people (汉族): 张三，男，45岁 / 高峰：男，1978年出生
+_DEMOGRAPHIC = re.compile(r"\s*(?:[，,、;；：:]\s*|[（(]\s*|[ \t　]+)(?:性别\s*[:：]?\s*)?[男女](?:性)?"
                           r"(?:\s*[，,、]\s*|[ \t　]+)"
-                          r"(?:年龄\s*[:：]?\s*)?\d{1,3}\s*(?:岁|月|个月|天|日|周)")
+                          r"(?:(?:年龄\s*[:：]?\s*)?\d{1,3}\s*(?:岁|月|个月|天|日|周|[yY](?:rs?|o)?(?![A-Za-z]))"
+                          r"|(?:18|19|20)\d{2}\s*年|[\u4e00-\u9fff]{1,3}族)")
 # surnames that are also prepositions: before a common word and a title they are the preposition (向主管医生)
 _PREP_SURNAMES = _W.preposition_surnames
 # words that make a title a role, not a name (原主诊教授, 该主治医师, 其经治医生)
@@ -132,7 +134,7 @@ def _patterns() -> _Patterns:
         clause=re.compile(f"(?:^|(?<=[。；;！!？?\\n\\r\\t ：:，,]))(?P<sur>{sur})"
                           f"(?P<given>[{HAN}]{{1,2}}?)(?={verbs})"),
         masked=re.compile(f"(?P<sur>{sur})(?P<mask>[Xx×*＊Ｘｘ○〇]{{1,3}})(?![A-Za-z0-9])"),
-        xing=re.compile(f"(?<![{HAN}])(?P<sur>{sur})姓(?=患者|病人|患儿|病员|男|女|老|先生|女士|同志|家属|[，,、])"),
+        xing=re.compile(f"(?P<sur>{sur})姓(?=患者|病人|患儿|病员|男|女|老|先生|女士|同志|家属|[，,、])"),
         paren=re.compile(f"[（(](?P<sur>{sur})(?P<given>[{HAN}]{{1,2}})[）)]"),
         kin_status=re.compile(f"(?<=[{kin_chars}])(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)"
                               "(?=体健|已故|健在|去世|病故|陪同|陪伴)"),
@@ -525,13 +527,19 @@ def masked(scan: _Scan) -> Iterator[Hit]:
 
 
 def surname_xing(scan: _Scan) -> Iterator[Hit]:
-    """A surname named as such: 陈姓患者, 王姓男子, 李姓，…. Written to hide the name, it still tells the surname."""
+    """A surname named as such: 陈姓患者, 王姓男子, 李姓，…, 抽符姓患者血培养. Written to hide the name, it still tells
+    the surname."""
     if "姓" not in scan.text:
         return
     lx = _LX
-    for m in scan.p.xing.finditer(scan.text):
-        if not (len(m.group("sur")) == 1 and m.group("sur") in lx.weak_surnames):
-            yield m.start(), m.end(), 0.8
+    text = scan.text
+    for m in scan.p.xing.finditer(text):
+        if len(m.group("sur")) == 1 and m.group("sur") in lx.weak_surnames:
+            continue
+        if m.start() > 0 and "\u4e00" <= text[m.start() - 1] <= "\u9fff" and \
+                (_word_before(text, m.start()) or _frequent(text[m.end() - 2:m.end()])):
+            continue  # 老百姓: the character before and the surname make a word, or 百姓 is one
+        yield m.start(), m.end(), 0.8
 
 
 def paren_kin(scan: _Scan) -> Iterator[Hit]:
@@ -999,8 +1007,9 @@ def demographic(scan: _Scan) -> Iterator[Hit]:
         if cut:
             s += len(cand) - (limit - 1)
             cand = cand[-(limit - 1):]
-        if m.group(0)[:1].isspace() and not _surname_len(text, s):
-            continue  # "张三 男 65岁" is a name only when it starts with a surname (not 内科门诊 男 45岁)
+        if (m.group(0)[:1].isspace() or m.group(0)[:1] in "：:") and not _surname_len(text, s):
+            continue  # "张三 男 65岁", "高峰：男，1978年" are names only when they start with a surname (not 内科门诊
+            # 男 45岁, 诊断：女，2020年确诊)
         n_sur = _surname_len(cand, 0) if len(cand) > 2 else 0
         if len(cand.replace(" ", "")) < 2 or any(c in _HARD_STOP for c in cand[max(1, n_sur):]) or \
                 _allowed(text, s, s + len(cand)) or cand in _NOT_A_NAME or cand[-2:] in _NOT_A_NAME:
