@@ -160,6 +160,14 @@ def test_names_propagate_within_group():
     assert "张建国" not in res[1].text
 
 
+def test_a_found_names_given_name_goes_where_it_stands_alone():
+    """Notes and news call a person by the given name after naming them in full; the given name is then replaced
+    where it stands as a word of its own, and left inside other words (意志强烈 holds 志强)."""
+    res = deidentify_texts(["患儿邬思远，男，6岁，发热。", "思远今日体温正常，意志强烈，仍远离家人。"], DeidConfig(),
+                           groups=[1, 1])
+    assert "思远" not in res[1].text and "意志强烈" in res[1].text and "远离" in res[1].text
+
+
 def test_record_aware_partial_forms():
     from cmedins.deid.api import GroupInfo
     from cmedins.deid.record_aware import RecordValues

@@ -15,7 +15,7 @@ from multiprocessing import get_context
 
 from cmedins.deid.anonymize import Replacement, apply, replacement_for
 from cmedins.deid.config import DeidConfig
-from cmedins.deid.detect import candidate_spans, propagation_terms
+from cmedins.deid.detect import candidate_spans, find_given_names, given_name_terms, propagation_terms
 from cmedins.deid.detect_lists import list_siblings, speaker_names
 from cmedins.deid.detect_names import is_masked_name
 from cmedins.deid.detect_ner import ner_person_spans
@@ -125,9 +125,10 @@ def _serial(texts: list[str], cfg: DeidConfig, keys: list, info: dict, secret: b
                 raw[j] += siblings
                 spans[j] = resolve(raw[j], cfg.threshold)
         extra = propagation_terms(group_texts, spans)
-        if extra:
+        given = given_name_terms(group_texts, spans) if cfg.rules else []
+        if extra or given:
             for j, (t, f) in enumerate(zip(group_texts, folded, strict=True)):
-                found = find_terms(t, f, extra) if t else []
+                found = (find_terms(t, f, extra) + find_given_names(t, given)) if t else []
                 if found:  # only texts where a propagated name or place occurs are resolved again
                     spans[j] = resolve(raw[j] + found, cfg.threshold)
         for i, t, view, ss in zip(idx, originals, group_views, spans, strict=True):

@@ -7,17 +7,23 @@ presidio's per-text NLP pass and orchestration, and calls jieba only on the few 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+
+import jieba
 
 from cmedins.deid.detect_dates import detect_dates
 from cmedins.deid.detect_names import detect_names
+from cmedins.deid.detect_ner import _surname_len, _word_aligned, given_char_score
 from cmedins.deid.detect_numbers import detect_numbers
 from cmedins.deid.detect_places import detect_addresses, detect_institutions
+from cmedins.deid.lexicon import lexicon
 from cmedins.deid.record_aware import find_terms
 from cmedins.deid.spans import Span
 from cmedins.deid.text_norm import fold, simplified
 
 _CACHE_MAX_CHARS = 160
+_HAN_ONLY = re.compile("^[\u4e00-\u9fff]+$")
 PROPAGATED = ("PERSON", "ADDRESS", "ORGANIZATION", "HOSPITAL")
 _TITLE_TAILS = ("某某", "某", "先生", "女士", "小姐", "老师", "医生", "医师", "大夫", "主任", "教授", "护士")
 
@@ -78,3 +84,38 @@ def propagation_terms(texts: list[str], spans: list[list[Span]]) -> list[tuple[s
             if len(value) >= (2 if s.entity_type == "PERSON" else 4) and "某" not in value:
                 found.setdefault((s.entity_type, value), s.source)
     return [(etype, value, source) for (etype, value), source in found.items()]
+
+
+_GIVEN_MAX_FREQ = 500  # a given name commoner than this as a word (建国, 海燕 stay names; 平安, 文明 are words)
+
+
+def given_name_terms(texts: list[str], spans: list[list[Span]]) -> list[tuple[str, str, str]]:
+    """The given names of the full names found in a group: a text that names 滕宇航 once calls him 宇航 after, as
+    news, chats and nursing notes do (搭档曦月, 宇航今日情绪好). Only two-character given names after a surname,
+    not common words, not protected medical words."""
+    lx = lexicon()
+    found: dict[str, str] = {}
+    for text, ss in zip(texts, spans, strict=True):
+        for s in ss:
+            value = text[s.start:s.end]
+            if s.entity_type != "PERSON" or not 3 <= len(value) <= 4 or not _HAN_ONLY.match(value):
+                continue
+            given = value[_surname_len(value):]
+            if len(given) != 2 or given in lx.allow or lx.starts_with_allowed(given) or \
+                    (jieba.dt.FREQ.get(given) or 0) >= _GIVEN_MAX_FREQ or min(map(given_char_score, given)) < -1.0:
+                continue
+            found.setdefault(given, s.source)
+    return [("PERSON", given, source) for given, source in found.items()]
+
+
+def find_given_names(text: str, terms: list[tuple[str, str, str]]) -> list[Span]:
+    """Occurrences of the given-name terms that stand as words of their own (搭档|曦月|的), not inside a longer word
+    (意志|强烈 holds 志强)."""
+    out: list[Span] = []
+    for etype, term, source in terms:
+        i = text.find(term)
+        while i >= 0:
+            if _word_aligned(text, i, i + len(term)):
+                out.append(Span(i, i + len(term), etype, 0.9, source))
+            i = text.find(term, i + len(term))
+    return out
