@@ -63,6 +63,14 @@ def test_a_patients_state_after_the_word_patient_is_no_name() -> None:
     assert ner_person_spans([text]) == [[]]
 
 
+def test_a_given_name_that_is_a_common_word_is_a_name_when_jieba_knows_it_as_one() -> None:
+    import jieba
+
+    jieba.initialize()  # the word frequencies load with the dictionary
+    assert plausible_name("邢建国")  # 建国 (founding a state) is the given name of a generation; jieba tags it ns
+    assert not plausible_name("李同意") and not plausible_name("王时间")  # an adverb, a noun: no given names
+
+
 def test_plausible_name_needs_a_surname_and_no_common_word() -> None:
     assert plausible_name("刘德明") and plausible_name("欧阳明月")
     assert not plausible_name("多普勒")  # no surname

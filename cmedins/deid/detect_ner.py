@@ -125,7 +125,11 @@ def plausible_name(value: str) -> bool:
             min(scores) >= -1.0
     if min(scores) < _MIN_GIVEN_SCORE:
         return False  # 程化疗, 周疗, 段癌: a character names almost never hold
-    return not any((jieba.dt.FREQ.get(value[i:i + 2]) or 0) >= 2000 for i in range(n_sur, len(value) - 1))
+    from jieba import posseg
+
+    tags = posseg.dt.word_tag_tab  # 建国, 文明: common words that jieba knows as names or places, and given names
+    return not any((jieba.dt.FREQ.get(w) or 0) >= 2000 and not tags.get(w, "").startswith(("nr", "ns"))
+                   for i in range(n_sur, len(value) - 1) for w in (value[i:i + 2],))
 
 
 # what follows a drug, not a person: a dose, a form, a regimen (艾恒200mg, 奥沙利铂(艾恒)150毫克, 吉奥胶囊, 吉奥方案);
