@@ -41,6 +41,8 @@ def test_drugs_eponyms_and_cut_words_are_vetoed(text: str) -> None:
 IN_CONTEXT = [("复核：婉婷　执行：思琪", ["婉婷", "思琪"]), ("我是晓光，上周来看过胃病。", ["晓光"])]
 # context after the span, or the span opening a line as a speaker (hand-written)
 IN_CONTEXT += [("护士长：今晚谁替班？\n思琪：我可以。", ["思琪"]), ("雨涵诉切口疼痛，予止痛处理。", ["雨涵"])]
+# a word that jieba knows as a name, in a person's context; a nickname with 大
+IN_CONTEXT += [("主持人：欢迎收看。\n白雪：谢谢，大家好。", ["白雪"])]
 # names where a drug's context words stand for something else: an honour conferred, a pair of players
 NOT_DRUG_CONTEXT = [("国家体育总局决定授予林子轩、何雨桐体育运动荣誉奖章。", ["林子轩", "何雨桐"]),
                     ("混双决赛中，何雨桐/林子轩组合以2比0获胜。", ["何雨桐", "林子轩"])]
@@ -133,3 +135,14 @@ def test_one_latin_word_is_a_name_as_a_speaker_or_after_a_kinship_word(text: str
 def test_one_latin_word_after_a_profession_is_left_to_the_eponym_it_may_be() -> None:
     text = "瑞士医师Glanzmann于1918年首先报道本病。"  # the name stays in the disease's name elsewhere in the text
     assert ner_person_spans([text]) == [[]]
+
+
+def test_a_transliterated_name_stretched_over_its_interpunct_stops_where_the_sentence_goes_on() -> None:
+    text = "林晚第一次见到亚历山大·彼得罗夫是在莫斯科大学的图书馆。"
+    assert "亚历山大·彼得罗夫" in [text[k.start:k.end] for k in ner_person_spans([text])[0]]
+    assert "是在" in deidentify_texts([text], DeidConfig(ner=True))[0].text
+
+
+def test_a_nickname_may_start_with_da() -> None:
+    text = "邻居老孙和大刘用床单结成绳索。"
+    assert "大刘" in [text[k.start:k.end] for k in ner_person_spans([text])[0]]

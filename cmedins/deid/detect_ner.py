@@ -31,7 +31,7 @@ _INTERPUNCT_NAME = re.compile(rf"^[\u4e00-\u9fff]{{1,8}}(?:[{_DOTS}][\u4e00-\u9f
 _PADDING = re.compile("(?<=^[\u4e00-\u9fff])[ \u3000](?=[\u4e00-\u9fff]{1,2}$)")  # 李　伟: one space inside
 _HAN = re.compile("[\u4e00-\u9fff]")
 _MAX_FREQ = 50  # jieba dictionary frequency above which a string is an ordinary word (高凝, 药敏, 神志清)
-_NICKNAME_PREFIXES = "老小阿"  # 老王, 小刘, 阿强: how colleagues, neighbours and chats name people
+_NICKNAME_PREFIXES = "老小阿大"  # 老王, 小刘, 阿强, 大刘: how colleagues, neighbours and chats name people
 _MIN_GIVEN_SCORE = -2.5  # below this a given-name character is a word's, not a name's (see given_char_score)
 _MIN_WEAK_GIVEN_SCORE = 1.2  # after a weak surname (冷, 左, 宫) the given name must be name-typical on average
 _NEVER_IN_NAMES = -5.0  # the score of a common character no dictionary name holds (疗, 癌)
@@ -90,7 +90,8 @@ def _minority_name(value: str) -> bool:
 
 
 def _nickname(value: str) -> bool:
-    """老王, 小刘 (a prefix and a surname), 阿强 (阿 and a given-name character); no dictionary word (小时, 阿姨)."""
+    """老王, 小刘, 大刘 (a prefix and a surname), 阿强 (阿 and a given-name character); no dictionary word (小时,
+    阿姨, 大黄)."""
     if len(value) != 2 or value[0] not in _NICKNAME_PREFIXES:
         return False
     lx = lexicon()
@@ -259,10 +260,18 @@ def _accept_in_context(text: str, s: int, e: int) -> bool:
     if not 2 <= len(value) <= 5 or not all(_HAN.match(ch) for ch in value) or "某" in value:
         return False
     if value in lx.allow or lx.starts_with_allowed(value) or lx.ends_with_allowed(value) or \
-            any(ch in _CHEMICAL for ch in value) or (jieba.dt.FREQ.get(value) or 0) >= _CONTEXT_MAX_FREQ:
+            any(ch in _CHEMICAL for ch in value) or ((jieba.dt.FREQ.get(value) or 0) >= _CONTEXT_MAX_FREQ and
+                                                     not _known_name(value)):
         return False
     return not _holds_word(value) and not _inside_allowed(text, s, e) and not _drug_context(text, s, e) and \
         text[s - 1:s] not in ("-", "－")
+
+
+def _known_name(value: str) -> bool:
+    """jieba's dictionary tags `value` as a person's name (白雪, 宁静: words that are names as often)."""
+    from jieba import posseg
+
+    return posseg.dt.word_tag_tab.get(value, "").startswith("nr")
 
 
 def _holds_word(value: str) -> bool:
@@ -300,6 +309,7 @@ def _kin_words() -> tuple[str, ...]:
     return tuple(sorted(lx.names.kinship | lx.names.care_roles, key=len, reverse=True))
 
 
+_MAX_NAME_PART = 8  # characters of one part of a transliterated name (阿卜杜热合曼)
 _KIN_CHARS = frozenset("父母子女妻夫兄弟姐妹孙侄儿")  # 孙旦增尼玛: 之孙 + the name
 _TAIL_CHARS = frozenset("代婶叔姨伯嫂哥姐爷奶")  # 帕提古丽•艾则孜代诉, 秀英婶
 _WHITESPACE = re.compile(r"\s")
@@ -321,8 +331,10 @@ def _repair(text: str, s: int, e: int) -> list[tuple[int, int]]:
     for a, b in parts:
         while b < len(text) - 1 and text[b] in _DOTS and _HAN.match(text[b + 1]):
             b += 1
-            while b < len(text) and _HAN.match(text[b]):
-                b += 1
+            dot = b
+            while b < len(text) and _HAN.match(text[b]) and b - dot < _MAX_NAME_PART and \
+                    (b == dot or text[b] not in _CLOSES_NAME):
+                b += 1  # 亚历山大·彼得罗夫|是在: the part ends where a name's closing word starts
         while a > 1 and text[a - 1] in _DOTS and _HAN.match(text[a - 2]):
             a -= 1
             while a > 0 and _HAN.match(text[a - 1]):
