@@ -16,7 +16,8 @@ PROSE = [  # hand-written: a name with no title, label or demographic tail aroun
 CUT_SHORT = [("上级医师和光耀查房后同意上述处理。", "和"), ("情况说明：本人狄青山系患者狄大勇之兄。", "山"),
              ("患者次仁旺堆术后第1天，神志清。", "堆")]
 NOT_NAMES = ["奥沙利铂(艾恒)150mg ivgtt d1", "替吉奥胶囊40mg po bid", "行多普勒超声检查。", "予安维汀+化疗。",
-             "胃窦小弯侧见溃疡。", "予美多芭口服，墨菲征阴性。"]
+             "胃窦小弯侧见溃疡。", "予美多芭口服，墨菲征阴性。",
+             "规律服用达喜、马丁灵，症状缓解。", "间断服用“奥美拉唑、施维舒”治疗。"]  # a brand beside a drug
 
 
 @pytest.mark.parametrize(("text", "name"), PROSE)

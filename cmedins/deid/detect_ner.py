@@ -188,17 +188,37 @@ def _given_reads_as_word(value: str) -> bool:
 _CONFER = ("授予", "赋予", "准予", "免予", "不予", "特予")  # 予 that confers a title, not a drug (授予梁国华…称号)
 
 
+_LIST_SEP = re.compile(r"[、，,；;/]|和|或|及")
+_ITEM_AROUND = 8  # characters of a neighbouring list item read
+
+
+def _drug_list(text: str, s: int, e: int) -> bool:
+    """The span is an item of a list whose neighbour is a protected medical word (“洛赛克、施维舒”, 达喜，马丁灵,
+    米帕明、帕罗西汀): a list of drugs, not of people."""
+    lx = lexicon()
+    after = _LIST_SEP.match(text, e) if e < len(text) else None
+    if after is not None:
+        nxt = text[after.end():after.end() + _ITEM_AROUND].lstrip("“\"' ")
+        if lx.starts_with_allowed(nxt):
+            return True
+    before = text[max(0, s - _ITEM_AROUND - 1):s].rstrip("”\"' ")
+    if before and _LIST_SEP.match(before[-1]):
+        item = re.split(r"[、，,；;/“\"'（(：:\s]|和|或|及", before[:-1])[-1]
+        return bool(item) and lx.ends_with_allowed(item)
+    return False
+
+
 def _drug_context(text: str, s: int, e: int) -> bool:
     """The span stands where drugs or eponyms stand: a dose, form or regimen right after it, a prescribing verb
-    before it, or a sign, syndrome or fracture after it. A slash before another name (a pair of players) and 授予
-    (conferring an honour) are not a drug's."""
+    before it, a sign, syndrome or fracture after it, or a drug beside it in a list. A slash before another name
+    (a pair of players) and 授予 (conferring an honour) are not a drug's."""
     before = text[max(0, s - 2):s]
     after = _DRUG_AFTER.match(text, e)
     if after is not None and text[e:e + 1] == "/" and \
             any(plausible_name(text[e + 1:e + 1 + k]) for k in (2, 3)):
         after = None  # 周启航/陈曦月组合: a pair of players
     return after is not None or (before.endswith(_DRUG_BEFORE) and not before.endswith(_CONFER)) or \
-        EPONYM_AFTER.match(text, e) is not None
+        EPONYM_AFTER.match(text, e) is not None or _drug_list(text, s, e)
 
 
 def _accept(text: str, s: int, e: int) -> bool:
