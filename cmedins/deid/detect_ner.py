@@ -188,23 +188,27 @@ def _given_reads_as_word(value: str) -> bool:
 _CONFER = ("授予", "赋予", "准予", "免予", "不予", "特予")  # 予 that confers a title, not a drug (授予梁国华…称号)
 
 
-_LIST_SEP = re.compile(r"[、，,；;/]|和|或|及")
-_ITEM_AROUND = 8  # characters of a neighbouring list item read
+_ENUM_SEP = re.compile(r"[、/]|和|或|及")  # separators of a list's items (a comma also separates clauses)
+_ITEM = re.compile(r"[\u4e00-\u9fff]{2,8}")
+_ITEM_AROUND = 8  # characters of the list item before the span read
 
 
 def _drug_list(text: str, s: int, e: int) -> bool:
-    """The span is an item of a list whose neighbour is a protected medical word (“洛赛克、施维舒”, 达喜，马丁灵,
-    米帕明、帕罗西汀): a list of drugs, not of people."""
+    """The span is an item of a list whose neighbour is a drug or another protected medical word (“洛赛克、施维舒”,
+    米帕明、帕罗西汀; after a comma only a whole protected word: 达喜，马丁灵): a list of drugs, not of people."""
     lx = lexicon()
-    after = _LIST_SEP.match(text, e) if e < len(text) else None
-    if after is not None:
-        nxt = text[after.end():after.end() + _ITEM_AROUND].lstrip("“\"' ")
-        if lx.starts_with_allowed(nxt):
+    for m in (_ENUM_SEP.match(text, e), re.compile("[，,]").match(text, e)):
+        if m is not None:
+            nxt = _ITEM.match(text, m.end() + (text[m.end():m.end() + 1] in "“\"'"))
+            if nxt is not None and (lx.starts_with_allowed(nxt.group()) if m.group() not in "，," else
+                                    any(nxt.group()[:k] in lx.allow for k in lx.allow_lengths)):
+                return True
+    k = s - (text[s - 1:s] in "”\"'")
+    sep = text[k - 1:k]
+    if sep and (_ENUM_SEP.fullmatch(sep) or sep in "，,"):
+        prev = re.search(r"[\u4e00-\u9fff]{2,8}$", text[max(0, k - 1 - _ITEM_AROUND):k - 1].rstrip("”\"'"))
+        if prev is not None and (lx.ends_with_allowed(prev.group()) if sep not in "，," else prev.group() in lx.allow):
             return True
-    before = text[max(0, s - _ITEM_AROUND - 1):s].rstrip("”\"' ")
-    if before and _LIST_SEP.match(before[-1]):
-        item = re.split(r"[、，,；;/“\"'（(：:\s]|和|或|及", before[:-1])[-1]
-        return bool(item) and lx.ends_with_allowed(item)
     return False
 
 
