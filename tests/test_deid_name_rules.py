@@ -75,6 +75,7 @@ RULE_CASES: dict[str, tuple[list, list]] = {
         ],
         [
             "家族中无同姓近亲婚配史。",
+            "移动性浊音阴姓，肠鸣音4次/分。",  # a typo of 阴性 after other text: no person follows
             "于姓，",
         ],
     ),

@@ -537,8 +537,9 @@ def surname_xing(scan: _Scan) -> Iterator[Hit]:
         if len(m.group("sur")) == 1 and m.group("sur") in lx.weak_surnames:
             continue
         if m.start() > 0 and "\u4e00" <= text[m.start() - 1] <= "\u9fff" and \
-                (_word_before(text, m.start()) or _frequent(text[m.end() - 2:m.end()])):
-            continue  # 老百姓: the character before and the surname make a word, or 百姓 is one
+                (_word_before(text, m.start()) or _frequent(text[m.end() - 2:m.end()]) or
+                 text[m.end():m.end() + 1] in "，,、"):
+            continue  # 老百姓: a word across the surname; 浊音阴姓，: a typo of 阴性 (after text, a person must follow)
         yield m.start(), m.end(), 0.8
 
 
