@@ -29,8 +29,8 @@ def read_jsonl(path: Path, batch_rows: int) -> Iterator[RawBatch]:
         rejects: list[dict] = []
         repaired: Counter = Counter()
         for line_no, line in enumerate(fh, start=1):
-            if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
-                line = line[3:]
+            if line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]  # a byte-order mark starts the file, or each part of files joined with cat
             if not line.strip():
                 continue
             try:
