@@ -186,9 +186,8 @@ def _given_reads_as_word(value: str) -> bool:
 
 
 _CONFER = ("授予", "赋予", "准予", "免予", "不予", "特予")  # 予 that confers a title, not a drug (授予梁国华…称号)
-
-
 _ENUM_SEP = re.compile(r"[、/]|和|或|及")  # separators of a list's items (a comma also separates clauses)
+_COMMA = re.compile("[，,]")
 _ITEM = re.compile(r"[\u4e00-\u9fff]{2,8}")
 _ITEM_AROUND = 8  # characters of the list item before the span read
 
@@ -197,7 +196,7 @@ def _drug_list(text: str, s: int, e: int) -> bool:
     """The span is an item of a list whose neighbour is a drug or another protected medical word (“洛赛克、施维舒”,
     米帕明、帕罗西汀; after a comma only a whole protected word: 达喜，马丁灵): a list of drugs, not of people."""
     lx = lexicon()
-    for m in (_ENUM_SEP.match(text, e), re.compile("[，,]").match(text, e)):
+    for m in (_ENUM_SEP.match(text, e), _COMMA.match(text, e)):
         if m is not None:
             nxt = _ITEM.match(text, m.end() + (text[m.end():m.end() + 1] in "“\"'"))
             if nxt is not None and (lx.starts_with_allowed(nxt.group()) if m.group() not in "，," else
@@ -259,8 +258,6 @@ def _title_after() -> re.Pattern[str]:
 
 
 _DEMOGRAPHIC = re.compile(r"[ \t\u3000]*[，,（(][ \t\u3000]*[男女](?:性)?[，,、 ]")  # 于　淼，女，34岁
-
-
 _SAYS_AFTER = re.compile(r"自?诉|述|称|表示|说")  # 嘉怡诉疼痛, 杜邦表示: what a person says
 
 

@@ -27,7 +27,7 @@ from cmedins.deid.detect_places import detect_addresses, detect_institutions
 from cmedins.deid.lexicon import lexicon
 from cmedins.deid.nlp_engine import JiebaNlpEngine
 from cmedins.deid.spans import Span
-from cmedins.deid.text_norm import fold
+from cmedins.deid.text_norm import fold, simplified
 
 LANG = "zh"
 
@@ -46,7 +46,7 @@ class DetectorRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
                 ) -> list[RecognizerResult]:
-        spans = self._detector(fold(text) if self._folded else text)
+        spans = self._detector(fold(text) if self._folded else simplified(text))  # as `detect.raw_spans` reads
         wanted = set(entities) if entities else set(self.supported_entities)
         return [
             RecognizerResult(s.entity_type, s.start, s.end, s.score,
