@@ -65,6 +65,10 @@ def test_a_batch_stage_sees_every_kept_row_once(tmp_path: Path) -> None:
         .num_row_groups == 3  # batch_rows 25: the batches deid runs
     assert final.num_rows == deid["kept"]
     assert final.column("department").to_pylist() == kept_in.column("department").to_pylist()  # same rows, in order
+    timing = deid["batches"]  # each batch's own seconds, measured in the worker
+    assert timing["count"] == 3 and 0 < timing["max_s"] < 120
+    manifest = (out / "work" / "deid" / "manifest.json").read_text(encoding="utf-8")
+    assert list(json.loads(manifest)) == sorted(json.loads(manifest))  # keys sorted: the same bytes every build
 
 
 def test_json_sha256_ignores_key_order_and_sees_values() -> None:
@@ -205,3 +209,54 @@ def test_parts_are_assembled_in_batch_order_with_fixed_row_groups_and_reasons_co
     assert q.read().column("row").to_pylist() == [0, 1, 2, 3, 4, 20, 21, 22, 23]
     assert [q.metadata.row_group(i).num_rows for i in range(q.metadata.num_row_groups)] == [4, 4, 1]
     assert quarantine.rows == 9 and dict(quarantine.by_reason) == {"bad_date": 7, "missing_required": 2}
+
+
+def test_a_tampered_cached_output_is_noticed_and_the_stage_rerun(tmp_path: Path) -> None:
+    recipe, out = _recipe(tmp_path), tmp_path / "out"
+    assert main([str(recipe), "--out", str(out), "--quiet"]) == 0
+    first = {p.name: p.read_bytes() for p in (out / "output").glob("*.parquet")}
+    kept = out / "work" / "ingest" / "kept.parquet"
+    kept.write_bytes(kept.read_bytes() + b"tampered")
+    assert main([str(recipe), "--out", str(out), "--quiet"]) == 0
+    assert [s["cached"] for s in _report(out)["stages"]] == [False]  # recomputed, not served
+    assert {p.name: p.read_bytes() for p in (out / "output").glob("*.parquet")} == first
+
+
+@pytest.mark.parametrize("recorded", ["0" * 64, "f" * 64])
+def test_an_output_whose_hash_differs_either_way_from_its_manifest_is_damaged(tmp_path: Path, recorded: str) -> None:
+    from cmedins.runner.runner import OUTPUT_FILES, _damaged_output
+
+    for name in OUTPUT_FILES:
+        (tmp_path / name).write_bytes(name.encode())
+    (tmp_path / "side.json").write_bytes(b"{}")
+    files = {name: file_sha256(tmp_path / name) for name in OUTPUT_FILES}
+    side = {"side.json": file_sha256(tmp_path / "side.json")}
+    assert _damaged_output(tmp_path, {"files": files, "side_files": side}) is None
+    assert _damaged_output(tmp_path, {"files": {**files, OUTPUT_FILES[0]: recorded}}) == OUTPUT_FILES[0]
+    assert _damaged_output(tmp_path, {"files": files, "side_files": {"side.json": recorded}}) == "side.json"
+    (tmp_path / "side.json").unlink()
+    assert _damaged_output(tmp_path, {"files": files, "side_files": side}) == "side.json"
+
+
+def test_records_whose_rows_later_stages_all_left_out_count_as_quarantined(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    output = tmp_path / "o.parquet"
+    keys = [f"r{i}" for i in range(85)]
+    pq.write_table(pa.table({"source_record_hash": keys, "source": ["records"] * 85}), output)
+    results = [_sr("ingest", 100, 97, 3), _sr("deid", 97, 95, 2),
+               _sr("tasks", 95, 400, 0, fan_out=True, inputs_used=90, inputs_quarantined=5),
+               _sr("clean", 400, 380, 20)]
+    acc = record_accounting(results, output)
+    assert (acc.published, acc.quarantined, acc.left_out_later) == (85, 15, 5) and acc.ok
+
+
+def test_report_bars_scale_to_the_largest_count() -> None:
+    from cmedins.runner.report import _bar_table
+
+    rows = _bar_table({"b": 5, "a": 10, "c": 0}, width=30)
+    assert rows[2] == f"| a | 10 | {'█' * 30} |" and rows[3] == f"| b | 5 | {'█' * 15} |"
+    assert rows[4] == "| c | 0 |  |"
+    assert _bar_table({"x": 1})[2] == f"| x | 1 | {'█' * 30} |"  # the default width
+    assert _bar_table({"a": 1000, "b": 1})[3] == "| b | 1 | █ |"  # a count too small for a block still shows one
