@@ -233,7 +233,7 @@ def test_presidio_analyzer_with_jieba_engine():
     ("他是四川人，在广东省人民医院就诊。", [], ["四川人"]),  # a province alone identifies nobody
     ("患者在群里说：@晚风拂柳_88 谢谢提醒，//@阳光社区：请按时复查。", ["晚风拂柳_88", "阳光社区"], []),
     ("楼主：半夏微凉\n标题：胃镜前要空腹吗", ["半夏微凉"], ["胃镜"]),  # a forum's user name after its label
-    ("就診日期：109年11月23日，民國85年2月4日生。", ["11月23日", "2月4日"], ["2020"]),  # Taiwan's calendar + 1911
+    ("就診日期：109年11月23日，民國85年2月4日生。", ["11月23日", "2月4日"], ["2020年"]),  # Taiwan's calendar + 1911
     ("Consent signed on 07-Mar-2022 and 9 Apr 2022.", ["07-Mar", "9 Apr"], ["2022"]),
     ("共112年3月的数据，第105年度报告。", [], ["112年3月"]),  # a three-digit year needs its day
     ("结果发送至qian.li@hosp.cn，请查收。", ["qian.li"], []),  # an e-mail's @ is no mention

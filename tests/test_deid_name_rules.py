@@ -326,6 +326,7 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("蓝海洋：男，1969年出生，中国国籍。", "蓝海洋"),  # a resume's opening: a colon, then a birth year
             ("覃美玲，女，壮族，1988年生。", "覃美玲"),  # a people after the sex
             ("患者 谭宏亮 男 76y", "谭宏亮"),  # an age in English shorthand
+            ("宁 书 男 45岁，胸痛。", "宁 书"),  # one space inside the name, as a form pads it
         ],
         [
             "性别：男，45岁。诊断：女，2020年确诊。",  # a field label before the colon, no surname

@@ -34,7 +34,7 @@ def date_offset(secret: bytes, scope: str, max_days: int) -> int:
     return k if k < 0 else k + 1
 
 
-_CN_KINDS = ("cn", "cnnum", "cn2", "cnmix")  # dates written with 年/月/日: replaced in the same form
+_CN_KINDS = ("cn", "cnnum", "cn2", "cnmix", "roc")  # dates written with 年/月/日: replaced in the same form
 
 
 def _date_replacement(span: Span, value: str, cfg: DeidConfig, offset: int, ref_year: int) -> str:
