@@ -39,3 +39,5 @@ def test_the_views_keep_positions() -> None:
 def test_a_letter_spaced_date_and_record_number_go() -> None:
     out = deidentify_texts(["入 院 日 期 ： 2 0 2 1 - 0 7 - 1 9   住 院 号 ： K Q 3 3 0 5 8 1"], RULES)[0].text
     assert "0 7 - 1 9" not in out and "3 3 0 5 8 1" not in out and "2021" in out  # the year stays (year mode)
+    out = deidentify_texts(["年龄:45 住院号:K Q 3 3 0 5 8 1"], RULES)[0].text  # a colon right before the run
+    assert "3 3 0 5 8 1" not in out

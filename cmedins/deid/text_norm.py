@@ -110,7 +110,7 @@ def _padding_closes(text: str, i: int) -> bool:
 # one space: text letter-spaced by OCR or a PDF export (姓 名 ： 司 马 红 梅, 2 0 2 2 - 1 1 - 0 3). Read without the
 # spaces, the name or number inside is one word again for every detector.
 _SPACED_CHAR = "[一-鿿0-9A-Za-z\\-/:：.]"
-_LETTER_SPACED = re.compile(f"(?<!{_SPACED_CHAR}){_SPACED_CHAR}(?:[ 　]{_SPACED_CHAR}){{3,}}(?!{_SPACED_CHAR})")
+_LETTER_SPACED = re.compile(f"(?<![一-鿿0-9A-Za-z]){_SPACED_CHAR}(?:[ 　]{_SPACED_CHAR}){{3,}}(?![一-鿿0-9A-Za-z])")
 
 
 def visible_view(text: str) -> VisibleView:
