@@ -236,6 +236,9 @@ def test_presidio_analyzer_with_jieba_engine():
     ("就診日期：109年11月23日，民國85年2月4日生。", ["11月23日", "2月4日"], ["2020年"]),  # Taiwan's calendar + 1911
     ("Consent signed on 07-Mar-2022 and 9 Apr 2022.", ["07-Mar", "9 Apr"], ["2022"]),
     ("共112年3月的数据，第105年度报告。", [], ["112年3月"]),  # a three-digit year needs its day
+    ("生于河南洛阳，长于郑州，定居加拿大。", ["洛阳", "郑州"], ["加拿大"]),  # a city after a label; no country
+    ("育有一子蒯小军，体健。转诊医生（签字）：詹志刚", ["蒯小军", "詹志刚"], ["签字"]),
+    ("登录地址 IPv6：2001:db8::7a2e:370:7334", ["7a2e"], ["IPv6"]),
     ("结果发送至qian.li@hosp.cn，请查收。", ["qian.li"], []),  # an e-mail's @ is no mention
 ])
 def test_address_date_and_hospital_families(text: str, gone: list[str], kept: list[str]) -> None:

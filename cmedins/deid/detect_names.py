@@ -655,6 +655,9 @@ def surname_title(scan: _Scan) -> Iterator[Hit]:
             yield s, end, 0.85
 
 
+_SIGN_WORDS = frozenset(("签字", "签名", "签章", "手签", "盖章", "签署", "本人", "代签"))
+
+
 def label_paren(scan: _Scan) -> Iterator[Hit]:
     """A name in brackets after a label: 父亲（许行翰）体健, 联系人（王强）, 其母（李桂兰）.
 
@@ -665,8 +668,8 @@ def label_paren(scan: _Scan) -> Iterator[Hit]:
         if "（" not in slot.sep and "(" not in slot.sep:
             continue
         pm = _PAREN_NAME.match(text, slot.cs)
-        if pm and pm.group(1) in _KIN_OR_ROLE:
-            slot.done = True  # 患者家属（儿子）王强: the bracket names the relation; the kinship label finds the name
+        if pm and (pm.group(1) in _KIN_OR_ROLE or pm.group(1) in _SIGN_WORDS):
+            slot.done = True  # 患者家属（儿子）王强, 转诊医生（签字）：: the bracket names the relation or the act
         elif pm and not _allowed(text, slot.cs, pm.end(1)):
             slot.done = True
             yield slot.cs, pm.end(1), 0.85

@@ -47,8 +47,9 @@ _CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-]?\d{7,}[A-Za-z0-9]*)(?![A
 # record (RCV000012345), a PubMed Central article (PMC7092803). They name no person: not replaced.
 _PUBLIC_CODE = re.compile(r"(?<![A-Za-z0-9])(?:rs\d+|NCT\d{8}|[RSV]CV\d{9}|PMC\d{6,8})(?![A-Za-z0-9])")
 # IPv6: eight hex groups, or fewer with one "::" (2001:db8::8a2e:370:7334); needs at least two colons and a letter
-# or 4-digit group so that times (10:30:15) never match
-_IPV6 = re.compile(r"(?<![0-9A-Fa-f])(?<![0-9A-Fa-f]:)((?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"
+# or 4-digit group so that times (10:30:15) never match; a label's own 6 (IPv6：2001:db8::1, the colon folded) is
+# not part of it
+_IPV6 = re.compile(r"(?<![0-9A-Za-z])(?:(?<![0-9A-Fa-f]:)|(?<=[Vv]6:))((?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"
                    r"|(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4}"
                    r"|::(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})(?![0-9A-Fa-f:])")
 # a handle in brackets after the platform's name: 微信（zhoulin3952）, QQ(345678901), 微博（@小鱼儿）

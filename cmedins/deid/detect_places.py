@@ -125,6 +125,28 @@ def _english_addresses(text: str) -> Iterator[tuple[int, int]]:
         yield s, _EN_TAIL.match(text, m.end()).end()
 
 
+_COUNTRIES = frozenset("日本 加拿大 澳大利亚 新加坡 新西兰 马来西亚 俄罗斯 意大利 西班牙 荷兰 瑞士 瑞典 印度 泰国 "
+                       "越南 巴西 墨西哥 埃及 南非 欧洲 亚洲 非洲 美洲 海外 国外".split())
+
+
+@cache
+def _label_city_re() -> re.Pattern[str]:
+    labels = "|".join(re.escape(w) for w in lexicon().address_labels)
+    return re.compile(f"(?<![发产寄派衍滋])(?:{labels})\\s*[:：]?\\s*(?=[\u4e00-\u9fff]{{2}})")
+
+
+def _labelled_cities(text: str) -> list[Span]:
+    """A city or county named without 市/县 after an address label (长于郑州, 现居杭州, 户籍地：晋江): jieba's
+    dictionary knows it as a place (ns). A province or a country alone stays (HIPAA keeps states)."""
+    out = []
+    for m in _label_city_re().finditer(text):
+        word, flag = tags(text[m.end():m.end() + 6], hmm=False)[0]
+        if flag == "ns" and len(word) >= 2 and word not in _PROVINCES and word not in _NOT_A_PLACE and \
+                not word.endswith("国") and word not in _COUNTRIES:
+            out.append(Span(m.end(), m.end() + len(word), "ADDRESS", 0.75, "labelled_city"))
+    return out
+
+
 def detect_addresses(text: str) -> list[Span]:
     lx = lexicon()
     addr_re, comp_re, _, _, single_re = _regexes()
@@ -173,6 +195,7 @@ def detect_addresses(text: str) -> list[Span]:
             out.append(Span(m.start("place"), m.end(), "ADDRESS", 0.75, "city_postcode"))
     if any("A" <= c <= "Z" for c in text):
         out += [Span(s, e, "ADDRESS", 0.8, "address_en") for s, e in _english_addresses(text)]
+    out += _labelled_cities(text)
     if "人" in text:
         out += [Span(m.start("place"), m.end("place"), "ADDRESS", 0.75, "native_of")
                 for m in _NATIVE_OF.finditer(text) if not lx.ends_with_allowed(m.group("place"))]
