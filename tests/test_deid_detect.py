@@ -239,6 +239,8 @@ def test_presidio_analyzer_with_jieba_engine():
     ("生于河南洛阳，长于郑州，定居加拿大。", ["洛阳", "郑州"], ["加拿大"]),  # a city after a label; no country
     ("育有一子蒯小军，体健。转诊医生（签字）：詹志刚", ["蒯小军", "詹志刚"], ["签字"]),
     ("登录地址 IPv6：2001:db8::7a2e:370:7334", ["7a2e"], ["IPv6"]),
+    ("22-4-17门诊随访，于23/6/8复查。", ["4-17", "6/8"], []),  # a two-digit year with an unpadded month and day
+    ("查血常规，WBC 12-3-4，腰椎12-3-5。", [], ["12-3-4", "12-3-5"]),  # not in a date's place: a range
     ("结果发送至qian.li@hosp.cn，请查收。", ["qian.li"], []),  # an e-mail's @ is no mention
 ])
 def test_address_date_and_hospital_families(text: str, gone: list[str], kept: list[str]) -> None:

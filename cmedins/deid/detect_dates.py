@@ -39,9 +39,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"\s*[日号])?")),
     # 2023-03-05, 2023/3/5, 2023.03.05 (optionally followed by a time)
     ("iso", re.compile(r"(?<![\d.])" + _Y + r"\s?(?P<sep>[\-/.])\s?" + _M + r"\s?(?P=sep)\s?" + _D + r"(?![\d])")),
-    # 24-05-07 (two-digit year, dashes or slashes only: 1.2.3 is a version or a value)
+    # 24-05-07, 21-3-15 (two-digit year, dashes or slashes only: 1.2.3 is a version or a value); unpadded month
+    # and day only with a year of this century's first decades (21-3-15, not 87-3-5 or a range like 45-3-12)
     ("iso2", re.compile(r"(?<![\d.\-/])(?P<yy>\d{2})(?P<sep>[\-/])(?P<m>0[1-9]|1[0-2])(?P=sep)"
-                        r"(?P<d>0[1-9]|[12]\d|3[01])(?![\d\-/])")),
+                        r"(?P<d>0[1-9]|[12]\d|3[01])(?![\d\-/])"
+                        r"|(?<![\d.\-/])(?P<yy2>[12]\d)(?P<sep2>[\-/])(?P<m2>1[0-2]|[1-9])(?P=sep2)"
+                        r"(?P<d2>3[01]|[12]\d|[1-9])(?![\d\-/.%]|\s*(?:cm|mm|次|天|个|例|岁|分))")),
     # 20230305
     ("compact", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")),
     # 05/03/2023 or 5-3-2023 (day-month-year or month-day-year)
@@ -88,6 +91,7 @@ _ANY_DIGIT = re.compile(r"\d")
 _MENSES = re.compile(r"经|\d\s*$")  # the menstrual formula (月经 13 5/28) or a number just before
 # where a month/day with a slash is a date: after a date word or a preposition of time (预约的03/29, 于5/14)
 _DATE_SLOT = re.compile(r"(?:于|在|至|到|从|日期|时间|预约的?|复诊|就诊|入院|出院|手术|截至|[:：])\s*$")
+_VISIT_AFTER = re.compile(r"\s*(?:复查|复诊|随访|入院|出院|就诊|门诊|手术|住院|来院|开始|起|至|到|[:：])")
 _AGE_UNIT = re.compile(r"\s*(?:周岁|岁|歲|yrs?|years?)")
 _YEARISH = re.compile(r"(?:18|19|20)\d\d")
 _DOSE_BEFORE = re.compile(r"(?:mg|g|μg|ug|ml|iu|u|片|粒|支|丸|袋|次|每日|每天|qd|bid|tid)\s*$", re.IGNORECASE)
@@ -125,6 +129,8 @@ def _parts(kind: str, m: re.Match[str]) -> tuple[int, int, int]:
         return int(g["y"]), _MONTH_NAMES.index(name) + 1, int(g.get("d") or g["d2"])
     if kind == "roc":
         return int(g["ry"] or g["ry3"]) + 1911, int(g["m"]), int(g["d"])
+    if kind == "iso2" and g.get("yy2"):
+        return 2000 + int(g["yy2"]), int(g["m2"]), int(g["d2"])
     if kind in ("cn2", "iso2", "iso2dot"):
         yy = int(g["yy"])
         return (2000 + yy if yy <= 40 else 1900 + yy), int(g["m"]), int(g["d"] or 0)
@@ -163,6 +169,10 @@ def detect_dates(folded: str) -> list[Span]:
                 continue
             if kind == "dmy" and (int(m.group("a")) > 12 and int(m.group("b")) > 12):
                 continue
+            if kind == "iso2" and m.group("yy2") and not (
+                    _DATE_SLOT.search(folded, max(0, m.start() - 6), m.start()) or _VISIT_AFTER.match(folded, m.end())
+                    or m.start() == 0 or folded[m.start() - 1] in "\n\t"):
+                continue  # 12-3-4 after a lab name is a range; an unpadded date needs a date's place
             if kind == "mdnum" and _DOSE_BEFORE.search(folded, max(0, m.start() - 8), m.start()):
                 continue  # 100μg 1-2揿: a dose range, not a date
             if kind == "mdslash" and (_MENSES.search(folded, max(0, m.start() - 12), m.start()) or not (
