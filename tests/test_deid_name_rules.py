@@ -109,9 +109,11 @@ RULE_CASES: dict[str, tuple[list, list]] = {
         [
             ("老周，男，因咳嗽就诊。", "老周"),
             ("患者老谭因胸闷来诊。", "老谭"),
+            ("您好，我是社区的小覃，想问问您血压。", "小覃"),  # 小 + a surname, after 的
         ],
         [
             "老年患者，男，80岁。",
+            "吃的小米，肝的小叶，是小孔，大小正常。",  # 小 + a surname character that makes a word
             "衰老，乏力。",
             "老慢支，",
             pytest.param("老花，视物模糊。", marks=_gap("老花 (presbyopia) is read as 老 + the weak surname 花")),

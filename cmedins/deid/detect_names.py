@@ -128,7 +128,7 @@ def _patterns() -> _Patterns:
         demographic=re.compile(_DEMOGRAPHIC.pattern.replace("\\s*(?:", "(?:", 1)),
         clinic=re.compile(f"(?<=[于至到挂找请随])(?=(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)"
                           "(?:处(?![理置方于])|门诊|专家门诊|诊室|专家))"),
-        lao=re.compile(f"(?:(?<![{HAN}])|(?<=患者)|(?<=病人)|(?<=患儿))(?P<p>老)(?P<sur>{sur})"
+        lao=re.compile(f"(?:(?<![{HAN}])|(?<=患者)|(?<=病人)|(?<=患儿)|(?<=[是的叫找]))(?P<p>[老小])(?P<sur>{sur})"
                        "(?=[，,、。；;\\s]|因|于|诉|自|今|近|来|入|男|女)"),
         escort=re.compile(f"(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)(?={_ESCORT_VERBS})"),
         clause=re.compile(f"(?:^|(?<=[。；;！!？?\\n\\r\\t ：:，,]))(?P<sur>{sur})"
@@ -586,17 +586,20 @@ def escort(scan: _Scan) -> Iterator[Hit]:
 
 
 def lao_surname(scan: _Scan) -> Iterator[Hit]:
-    """A colloquial surname-only name: 患者老梁，6个月前…, 老王因胸痛来诊.
+    """A colloquial surname-only name: 患者老梁，6个月前…, 老王因胸痛来诊, 我是社区的小覃，.
 
-    老 + surname, closed by punctuation or a clause verb. A weak surname after 老 counts only before punctuation
+    老 or 小 + surname, closed by punctuation or a clause verb (小 + a surname that makes a word, 小米, is that
+    word). A weak surname after 老 counts only before punctuation
     (老于，): before a verb its character is more often a preposition."""
     text, lx = scan.text, _LX
-    if "老" not in text:
+    if "老" not in text and "小" not in text:
         return
     for m in scan.p.lao.finditer(text):
         after = text[m.end():m.end() + 1]
         if m.group("sur") in lx.weak_surnames and (m.group("p") == "小" or after not in "，,、。；; "):
             continue  # 小时, 小于
+        if m.group("p") == "小" and (_frequent(m.group(0)) or _allowed(text, m.start(), m.end())):
+            continue  # 小米, 小叶, 小孔: words, not 小 + a surname
         yield m.start(), m.end(), 0.8
 
 
