@@ -240,6 +240,7 @@ def test_presidio_analyzer_with_jieba_engine():
     ("育有一子蒯小军，体健。转诊医生（签字）：詹志刚", ["蒯小军", "詹志刚"], ["签字"]),
     ("登录地址 IPv6：2001:db8::7a2e:370:7334", ["7a2e"], ["IPv6"]),
     ("22-4-17门诊随访，于23/6/8复查。", ["4-17", "6/8"], []),  # a two-digit year with an unpadded month and day
+    ("检验单号：LB20230601-0032，被保险人：宦小雪（女儿）", ["0601", "0032", "小雪"], []),  # a date inside a code
     ("查血常规，WBC 12-3-4，腰椎12-3-5。", [], ["12-3-4", "12-3-5"]),  # not in a date's place: a range
     ("结果发送至qian.li@hosp.cn，请查收。", ["qian.li"], []),  # an e-mail's @ is no mention
 ])

@@ -46,7 +46,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"|(?<![\d.\-/])(?P<yy2>[12]\d)(?P<sep2>[\-/])(?P<m2>1[0-2]|[1-9])(?P=sep2)"
                         r"(?P<d2>3[01]|[12]\d|[1-9])(?![\d\-/.%]|\s*(?:cm|mm|次|天|个|例|岁|分))")),
     # 20230305
-    ("compact", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")),
+    # (not inside a code: LB20230601-0032 is a specimen number, not a date)
+    ("compact", re.compile(r"(?<![\dA-Za-z])(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])"
+                           r"(?![\dA-Za-z]|-\d)")),
     # 05/03/2023 or 5-3-2023 (day-month-year or month-day-year)
     ("dmy", re.compile(r"(?<![\d.])(?P<a>[0-3]?\d)(?P<sep>[\-/.])(?P<b>[0-3]?\d)(?P=sep)(?P<y>(?:19|20)\d{2})(?!\d)")),
     # 2023-03 / 2023.3 (year-month)
