@@ -874,6 +874,7 @@ def romanised_name(scan: _Scan) -> Iterator[Hit]:
 _AUTHOR_SURNAME = r"[A-Z][a-zà-ÿ]+(?:[-'’][A-Z]?[a-zà-ÿ]+)*"
 _REF_AUTHOR = re.compile(rf"(?<![A-Za-z])((?:{_AUTHOR_SURNAME} )?{_AUTHOR_SURNAME}) [A-Z]{{1,3}}(?![A-Za-z])")
 _ET_AL = re.compile(r",?\s*(?:et al|等)")
+_AUTHOR_SEP = re.compile(r",\s?")
 
 
 def reference_authors(scan: _Scan) -> Iterator[Hit]:
@@ -885,7 +886,7 @@ def reference_authors(scan: _Scan) -> Iterator[Hit]:
         return
     run: list[re.Match[str]] = []
     for m in [*_REF_AUTHOR.finditer(text), None]:
-        if m is not None and run and re.fullmatch(r",\s?", text[run[-1].end():m.start()]):
+        if m is not None and run and _AUTHOR_SEP.fullmatch(text, run[-1].end(), m.start()):
             run.append(m)
             continue
         if run and (len({a.group(1) for a in run}) >= 2 or _ET_AL.match(text, run[-1].end())) and \

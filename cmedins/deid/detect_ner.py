@@ -190,6 +190,7 @@ _ENUM_SEP = re.compile(r"[、/]|和|或|及")  # separators of a list's items (a
 _COMMA = re.compile("[，,]")
 _ITEM = re.compile(r"[\u4e00-\u9fff]{2,8}")
 _ITEM_AROUND = 8  # characters of the list item before the span read
+_LAST_ITEM = re.compile(r"[\u4e00-\u9fff]{2,8}$")
 
 
 def _drug_list(text: str, s: int, e: int) -> bool:
@@ -205,7 +206,7 @@ def _drug_list(text: str, s: int, e: int) -> bool:
     k = s - (text[s - 1:s] in "”\"'")
     sep = text[k - 1:k]
     if sep and (_ENUM_SEP.fullmatch(sep) or sep in "，,"):
-        prev = re.search(r"[\u4e00-\u9fff]{2,8}$", text[max(0, k - 1 - _ITEM_AROUND):k - 1].rstrip("”\"'"))
+        prev = _LAST_ITEM.search(text[max(0, k - 1 - _ITEM_AROUND):k - 1].rstrip("”\"'"))
         if prev is not None and (lx.ends_with_allowed(prev.group()) if sep not in "，," else prev.group() in lx.allow):
             return True
     return False
