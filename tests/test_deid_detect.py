@@ -241,8 +241,11 @@ def test_presidio_analyzer_with_jieba_engine():
     ("登录地址 IPv6：2001:db8::7a2e:370:7334", ["7a2e"], ["IPv6"]),
     ("22-4-17门诊随访，于23/6/8复查。", ["4-17", "6/8"], []),  # a two-digit year with an unpadded month and day
     ("检验单号：LB20230601-0032，被保险人：宦小雪（女儿）", ["0601", "0032", "小雪"], []),  # a date inside a code
+    ("老家是四川绵阳的，在成都武侯区上班，今年92了。", ["绵阳", "武侯区", "92"], ["老家是"]),
+    ("肝左叶病变区见低回声，本院西区门诊随访，今年90%的病例。", [], ["病变区", "西区", "90%"]),
     ("查血常规，WBC 12-3-4，腰椎12-3-5。", [], ["12-3-4", "12-3-5"]),  # not in a date's place: a range
     ("结果发送至qian.li@hosp.cn，请查收。", ["qian.li"], []),  # an e-mail's @ is no mention
+    ("胆囊炎@早期行腹腔镜胆囊切除术。电脑族、老师、会计多见。", [], ["@早期行", "老师"]),  # a field separator, a word
 ])
 def test_address_date_and_hospital_families(text: str, gone: list[str], kept: list[str]) -> None:
     out = deidentify_texts([text], DeidConfig())[0].text

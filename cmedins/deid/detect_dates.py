@@ -88,6 +88,7 @@ _BIRTH_YEAR = re.compile(r"(?:出生于|(?:(?<![\u4e00-\u9fff])|(?<=[者人其])
 _TIME = re.compile(r"\s?(?:[01]?\d|2[0-3])(?:[:：][0-5]\d(?:[:：][0-5]\d)?|时(?:[0-5]?\d分)?|点(?:[0-5]?\d分)?)")
 _AGE = re.compile(r"(?<![\d.])(?P<n>9\d|1[01]\d)\s*(?:周岁|岁|歲|yrs?|years?)"
                   r"|(?:年龄|年齡)\s*[:：]?\s*(?P<n2>9\d|1[01]\d)(?![\d.])"
+                  r"|(?:今年|现年|享年|年已)\s*(?P<n3>9\d|1[01]\d)(?=\s*(?:了|岁|周岁|歲|[，,。；;]|$))"
                   r"|(?P<cn>九十[一二三四五六七八九]?|一百(?:零?[一二三四五六七八九]|一十?[一二三四五六七八九]?)?)(?:周岁|岁)")
 _ANY_DIGIT = re.compile(r"\d")
 _MENSES = re.compile(r"经|\d\s*$")  # the menstrual formula (月经 13 5/28) or a number just before
@@ -198,12 +199,12 @@ def detect_dates(folded: str) -> list[Span]:
         for m in _BIRTH_YEAR.finditer(folded):
             g = "y" if m.group("y") else "y2"
             out.append(Span(m.start(g), m.end(), "BIRTH_DATE", 0.9, f"date:{m.group(g)}-0-0:birthyear"))
-    age_gate = "岁" in folded or "歲" in folded or "年龄" in folded or "年齡" in folded or "yr" in folded or \
-        "year" in folded
+    age_gate = "岁" in folded or "歲" in folded or "年" in folded or "yr" in folded or "year" in folded
     for m in (_AGE.finditer(folded) if age_gate else ()):
-        if m.group("n2") is not None:  # 年龄：95 -> keep the label, replace the number (and its 岁: 年龄：98岁)
-            unit = _AGE_UNIT.match(folded, m.end("n2"))
-            out.append(Span(m.start("n2"), unit.end() if unit else m.end("n2"), "AGE", 0.9, "age"))
+        g = "n2" if m.group("n2") is not None else "n3" if m.group("n3") is not None else None
+        if g:  # 年龄：95, 今年91了 -> keep the label, replace the number (and its 岁: 年龄：98岁)
+            unit = _AGE_UNIT.match(folded, m.end(g))
+            out.append(Span(m.start(g), unit.end() if unit else m.end(g), "AGE", 0.9, "age"))
         else:
             out.append(Span(m.start(), m.end(), "AGE", 0.9, "age"))
     return out

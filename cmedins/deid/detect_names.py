@@ -598,8 +598,9 @@ def lao_surname(scan: _Scan) -> Iterator[Hit]:
         after = text[m.end():m.end() + 1]
         if m.group("sur") in lx.weak_surnames and (m.group("p") == "小" or after not in "，,、。；; "):
             continue  # 小时, 小于
-        if m.group("p") == "小" and (_frequent(m.group(0)) or _allowed(text, m.start(), m.end())):
-            continue  # 小米, 小叶, 小孔: words, not 小 + a surname
+        if (m.group("p") == "小" and _frequent(m.group(0))) or (jieba.dt.FREQ.get(m.group(0)) or 0) >= 2000 or \
+                _allowed(text, m.start(), m.end()):
+            continue  # 小米, 小叶, 老师: words, not 小 or 老 + a surname (老王, 老李 are in the dictionary too)
         yield m.start(), m.end(), 0.8
 
 

@@ -55,9 +55,11 @@ _IPV6 = re.compile(r"(?<![0-9A-Za-z])(?:(?<![0-9A-Fa-f]:)|(?<=[Vv]6:))((?:[0-9A-
 # a handle in brackets after the platform's name: 微信（zhoulin3952）, QQ(345678901), 微博（@小鱼儿）
 _HANDLE = re.compile(r"(?:微信|WeChat|wechat|VX|vx|wx|QQ|qq|扣扣|微博|抖音|小红书|钉钉)(?:号|号码|账号|ID)?\s*"
                      r"[（(]\s*@?(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff]{4,30})\s*[）)]")
-# an @-mention (@沈一鸣工作室, //@杭州交警：, 用户@momo_lyn：): the handle up to the next space or punctuation; not
-# an e-mail's @ (a letter or digit before it)
-_MENTION = re.compile(r"(?<![A-Za-z0-9._%+\-])@(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)"
+# an @-mention (@沈一鸣工作室, //@杭州交警：, 用户@momo_lyn：): the handle up to the next space or punctuation. The @
+# opens the text or follows a space, punctuation, 用户 or 回复: not an e-mail's @ (a letter or digit before it), not
+# a field separator between words (CMeIE writes 胆囊炎@早期行…)
+_MENTION = re.compile(r"(?:(?<![^\s/:：，,。；;!！?？（(【\[“\"])|(?<=用户)|(?<=回复)|(?<=转发))"
+                      r"@(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)"
                       r"(?=[\s：:，,。；;！!？?（）()@/【】\[\]“”\"]|$)")
 # a forum's or platform's name for a user, after its label: 楼主：风吹麦浪1988, 昵称：半杯凉白开, 游戏ID：Moyu丶
 _NICK_LABEL = re.compile(r"(?:用户名|昵称|网名|楼主|版主|游戏ID|账号昵称|微博名)\s*[:：]\s*"

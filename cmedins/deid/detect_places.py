@@ -136,14 +136,38 @@ def _label_city_re() -> re.Pattern[str]:
 
 
 def _labelled_cities(text: str) -> list[Span]:
-    """A city or county named without 市/县 after an address label (长于郑州, 现居杭州, 户籍地：晋江): jieba's
+    """A city or county named without 市/县 after an address label (长于郑州, 现居杭州, 老家是四川南充): jieba's
     dictionary knows it as a place (ns). A province or a country alone stays (HIPAA keeps states)."""
     out = []
     for m in _label_city_re().finditer(text):
-        word, flag = tags(text[m.end():m.end() + 6], hmm=False)[0]
+        words = tags(text[m.end():m.end() + 9], hmm=False)
+        start = end = m.end()
+        if words[0][0] in _PROVINCES and len(words) > 1:  # 四川南充: the province, then the city
+            end += len(words[0][0])
+            words = words[1:]
+        word, flag = words[0]
         if flag == "ns" and len(word) >= 2 and word not in _PROVINCES and word not in _NOT_A_PLACE and \
                 not word.endswith("国") and word not in _COUNTRIES:
-            out.append(Span(m.end(), m.end() + len(word), "ADDRESS", 0.75, "labelled_city"))
+            out.append(Span(start, end + len(word), "ADDRESS", 0.75, "labelled_city"))
+    return out
+
+
+_CITY_DISTRICT = re.compile(r"[\u4e00-\u9fff]{3,7}?[区县]")
+
+
+def _city_districts(text: str) -> list[Span]:
+    """A city and its district or county with no 市 between them (深圳南山区, 成都武侯区): a place name for jieba,
+    then a word of three characters or more ending in 区 or 县 (not 病区, 西区)."""
+    out = []
+    for m in _CITY_DISTRICT.finditer(text):
+        words = tags(m.group(), hmm=False)
+        last = words[-1][0]
+        if len(words) >= 2 and words[-2][1] == "ns" and len(words[-2][0]) >= 2 and len(last) >= 3 and \
+                last[-1] in "区县":
+            s = m.end() - len(last) - len(words[-2][0])
+            out.append(Span(s, m.end(), "ADDRESS", 0.75, "city_district"))
+        elif words[-1][1] == "ns" and len(last) >= 5 and last[-1] in "区县":  # 上海浦东新区: one word
+            out.append(Span(m.end() - len(last), m.end(), "ADDRESS", 0.75, "city_district"))
     return out
 
 
@@ -197,6 +221,8 @@ def detect_addresses(text: str) -> list[Span]:
         out += [Span(s, e, "ADDRESS", 0.8, "address_en") for s, e in _english_addresses(text)]
     if gate:  # (the gate holds every address label)
         out += _labelled_cities(text)
+    if "区" in text or "县" in text:
+        out += _city_districts(text)
     if "人" in text:
         out += [Span(m.start("place"), m.end("place"), "ADDRESS", 0.75, "native_of")
                 for m in _NATIVE_OF.finditer(text) if not lx.ends_with_allowed(m.group("place"))]
