@@ -1,5 +1,6 @@
-"""Fast ingest checks written to kill surviving mutants (benchmarks/mutation.py): the date range's lower bound and
-the exact CSV reader's batch sizes (the unit of memory, parallelism and resume)."""
+"""Fast ingest checks written to kill surviving mutants (benchmarks/mutation.py): the date range's lower bound, the
+exact CSV reader's batch sizes (the unit of memory, parallelism and resume), line ends, delimiters, empty files,
+byte-order marks and long nested lines."""
 
 from __future__ import annotations
 
@@ -126,13 +127,11 @@ def test_a_byte_order_mark_at_the_start_of_any_jsonl_line_is_dropped(tmp_path: P
     """Two exports joined with `cat` carry a BOM at the start of the second one's first line too."""
     import json
 
-    from test_ingest import CONTRACT  # noqa: F401 - the contract read_all checks against
+    from cmedins.ingest import SourceSpec
 
     rows = [good_row(1), good_row(2)]
     path = tmp_path / "j.jsonl"
     path.write_bytes(b"".join(b"\xef\xbb\xbf" + json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in rows))
-    from cmedins.ingest import SourceSpec
-
     kept, q, _ = read_all(SourceSpec.from_dict({"name": "j", "kind": "jsonl", "path": str(path)}))
     assert kept.column("record_id").to_pylist() == ["R00001", "R00002"] and q.num_rows == 0
 

@@ -126,11 +126,16 @@ def plausible_name(value: str) -> bool:
             min(scores) >= -1.0
     if min(scores) < _MIN_GIVEN_SCORE:
         return False  # 程化疗, 周疗, 段癌: a character names almost never hold
+    # 建国, 文明: common words that jieba knows as names or places, and given names
+    return not any((jieba.dt.FREQ.get(w) or 0) >= 2000 and not _word_tag(w).startswith(("nr", "ns"))
+                   for i in range(n_sur, len(value) - 1) for w in (value[i:i + 2],))
+
+
+def _word_tag(word: str) -> str:
+    """jieba's part-of-speech tag of a dictionary word ("" when it has none). The tagger loads on first use."""
     from jieba import posseg
 
-    tags = posseg.dt.word_tag_tab  # 建国, 文明: common words that jieba knows as names or places, and given names
-    return not any((jieba.dt.FREQ.get(w) or 0) >= 2000 and not tags.get(w, "").startswith(("nr", "ns"))
-                   for i in range(n_sur, len(value) - 1) for w in (value[i:i + 2],))
+    return posseg.dt.word_tag_tab.get(word, "")
 
 
 # what follows a drug, not a person: a dose, a form, a regimen (艾恒200mg, 奥沙利铂(艾恒)150毫克, 吉奥胶囊, 吉奥方案);
@@ -291,20 +296,15 @@ def _accept_in_context(text: str, s: int, e: int) -> bool:
 
 def _known_name(value: str) -> bool:
     """jieba's dictionary tags `value` as a person's name (白雪, 宁静: words that are names as often)."""
-    from jieba import posseg
-
-    return posseg.dt.word_tag_tab.get(value, "").startswith("nr")
+    return _word_tag(value).startswith("nr")
 
 
 def _holds_word(value: str) -> bool:
     """Some two or three characters of `value` are a dictionary word that is not a name (神志 of 神志清 after 患者):
     the model took a phrase, not a name. A name the dictionary knows (黎明, 小雨: tagged nr) does not count."""
-    from jieba import posseg
-
-    tags = posseg.dt.word_tag_tab
-    if (jieba.dt.FREQ.get(value) or 0) >= _CONTEXT_MIN_WORD_FREQ and not tags.get(value, "").startswith(("nr", "ns")):
+    if (jieba.dt.FREQ.get(value) or 0) >= _CONTEXT_MIN_WORD_FREQ and not _word_tag(value).startswith(("nr", "ns")):
         return True  # 轮班 after 陪护: the whole span is a word that is neither a name nor a place
-    return any((jieba.dt.FREQ.get(w) or 0) >= _MAX_FREQ and not tags.get(w, "").startswith("nr")
+    return any((jieba.dt.FREQ.get(w) or 0) >= _MAX_FREQ and not _word_tag(w).startswith("nr")
                for k in (2, 3) for i in range(len(value) - k + 1) for w in (value[i:i + k],))
 
 
