@@ -384,6 +384,16 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             "3床高血压控制可。",
         ],
     ),
+    "class_name": (
+        [
+            ("五(3)班周子墨 发热38.5℃，已通知家长。", "周子墨"),
+            ("晨检登记 初一（4）班：雷思琪 体温37.9℃", "雷思琪"),
+        ],
+        [
+            "三(2)班同学集体接种流感疫苗。",
+            "初二（1）班学生晨检体温正常。",
+        ],
+    ),
     "role_noun": (
         [
             ("投诉人孟晓东称其父在候诊时摔倒。", "孟晓东"),
@@ -561,6 +571,25 @@ def test_a_list_holding_a_found_name_gives_its_other_names(text: str, names: set
 def test_a_found_name_does_not_make_its_neighbours_names(text: str) -> None:
     res = deidentify_texts([text], DeidConfig())[0]
     assert [e.source for e in res.entities if e.source == "name_list"] == []
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("早班：庞悦 童心 柏松\n晚班：冼梦 陈光", {"童心"}),  # a roster line: 童心 is a word, the line says a name
+    ("08:10|龚晓东|血糖|7.2\n08:25|和煦|血压|132/80\n09:00|卢平安|血糖|6.1", {"和煦"}),  # a table's column
+])
+def test_a_roster_line_or_a_table_column_holding_a_found_name_gives_its_other_names(text: str, names: set[str]) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=True))[0]
+    persons = {text[e.start:e.end]: e.source for e in res.entities if e.entity_type == "PERSON"}
+    assert {n: "name_list" for n in names}.items() <= persons.items(), persons
+
+
+@pytest.mark.parametrize("text", [
+    "08:10|胰岛素|皮下|8U\n08:25|龚晓东|口服|1片\n09:00|阿司匹林|口服|1片",  # a column with drugs holds no names
+    "08:10|胰岛素|皮下|8U\n08:25|龚晓东|口服|1片\n09:00|甘精|皮下|10U",
+])
+def test_a_table_column_holding_a_medical_word_is_no_list_of_names(text: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=True))[0]
+    assert [text[e.start:e.end] for e in res.entities if e.entity_type == "PERSON"] == ["龚晓东"]
 
 
 def test_speakers_of_a_chat_are_names_once_one_of_them_is() -> None:

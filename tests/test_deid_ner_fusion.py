@@ -27,6 +27,9 @@ def test_the_model_adds_names_the_rules_miss(text: str, name: str) -> None:
     assert name not in deidentify_texts([text], DeidConfig(ner=True))[0].text
 
 
+CUT_SHORT += [("周末张雨萌夫妇带孩子来复诊。", "萌")]
+
+
 @pytest.mark.parametrize(("text", "rest"), CUT_SHORT)
 def test_a_name_the_model_cuts_short_goes_whole(text: str, rest: str) -> None:
     out = deidentify_texts([text], DeidConfig(ner=True))[0].text
@@ -45,6 +48,8 @@ IN_CONTEXT = [("复核：婉婷　执行：思琪", ["婉婷", "思琪"]), ("我
 IN_CONTEXT += [("护士长：今晚谁替班？\n思琪：我可以。", ["思琪"]), ("雨涵诉切口疼痛，予止痛处理。", ["雨涵"])]
 # a word that jieba knows as a name, in a person's context; a nickname with 大
 IN_CONTEXT += [("主持人：欢迎收看。\n白雪：谢谢，大家好。", ["白雪"])]
+# a party or kin after the span, a shift or a verb of naming before it (hand-written)
+IN_CONTEXT += [("后来才听说，莉莉的外婆曾在这家医院做护工。", ["莉莉"]), ("病房里一个叫秋生的老人一直咳嗽。", ["秋生"])]
 # names where a drug's context words stand for something else: an honour conferred, a pair of players
 NOT_DRUG_CONTEXT = [("国家体育总局决定授予林子轩、何雨桐体育运动荣誉奖章。", ["林子轩", "何雨桐"]),
                     ("混双决赛中，何雨桐/林子轩组合以2比0获胜。", ["何雨桐", "林子轩"])]

@@ -58,9 +58,11 @@ def _items(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def sibling_name(value: str) -> bool:
+def sibling_name(value: str, lax: bool = False) -> bool:
     """An item of a list of names that is itself a name: a surname and a name-typical given name of one or two
-    characters, not a protected medical word, not a common word, not a role (护士长)."""
+    characters, not a protected medical word, not a common word, not a role (护士长). `lax` (the cells of a table
+    column or a roster line, where the layout says what the column holds): any given name, common word or not
+    (|和平|, 陆离)."""
     lx = lexicon()
     if "·" in value or "•" in value:
         return not any(lx.starts_with_allowed(part) for part in re.split("[·•]", value))
@@ -68,14 +70,21 @@ def sibling_name(value: str) -> bool:
     given = value[n_sur:]
     if not n_sur or not 1 <= len(given) <= 2:
         return False
-    if lx.starts_with_allowed(value) or lx.ends_with_allowed(value) or value in lx.allow or \
-            value in lx.names.not_a_name or value in lx.names.kinship or value in lx.names.care_roles:
+    if _protected(value) or value in lx.names.not_a_name or value in lx.names.kinship or \
+            value in lx.names.care_roles:
         return False
+    if lax:
+        return True
     jieba.initialize()  # the dictionary loads lazily; FREQ is empty until then
     if (jieba.dt.FREQ.get(value) or 0) >= _MAX_WORD_FREQ:
         return False
     scores = [given_char_score(ch) for ch in given]
     return sum(scores) / len(scores) >= _MIN_MEAN_SCORE and min(scores) >= _MIN_CHAR_SCORE
+
+
+def _protected(value: str) -> bool:
+    lx = lexicon()
+    return lx.starts_with_allowed(value) or lx.ends_with_allowed(value) or value in lx.allow
 
 
 def _covered(text: str, spans: list[Span]) -> bytearray:
@@ -95,28 +104,32 @@ def _anchored(items: list[tuple[int, int]], persons: list[tuple[int, int]]) -> l
 
 
 def list_siblings(text: str, spans: list[Span]) -> Iterator[Span]:
-    """PERSON spans for the unfound items of every list of names in `text` that holds a found PERSON."""
+    """PERSON spans for the unfound items of every list of names in `text` that holds a found PERSON: lists
+    separated by 、，, (`_lists`), rosters separated by spaces (`_rosters`) and the columns of a table
+    (`table_columns`)."""
     persons = sorted((s.start, s.end) for s in spans if s.entity_type == "PERSON")
     if not persons:
         return
     starts = [s for s, _ in persons]
     cover = _covered(text, spans)
     done: set[tuple[int, int]] = set()
-    for lo_hi in _lists(text):
-        lo, hi = bisect_left(starts, lo_hi[0]), bisect_left(starts, lo_hi[1])
-        inside = [(s, e) for s, e in persons[lo:hi] if e <= lo_hi[1]]
+    for items, laid_out in _item_lists(text):
+        lo, hi = bisect_left(starts, items[0][0]), bisect_left(starts, items[-1][1])
+        inside = [(s, e) for s, e in persons[lo:hi] if e <= items[-1][1]]
         if not inside:
             continue
-        items = _items(text, *lo_hi)
         anchors = set(_anchored(items, inside))
         if not anchors or len(anchors) == len(items):
             continue
         if not all(k in anchors or _ITEM.fullmatch(text, s, e) for k, (s, e) in enumerate(items)):
             continue
+        if laid_out and not all(k in anchors or sibling_name(text[s:e], lax=True) for k, (s, e) in enumerate(items)):
+            continue  # a column or line holding any other word is no roster (|胰岛素|, 双侧 对称)
         for k, (s, e) in enumerate(items):
-            if k == 0 and k not in anchors:
+            if k == 0 and not laid_out and k not in anchors:
                 s = _after_lead_word(text, s, e)
-            if k not in anchors and (s, e) not in done and not any(cover[s:e]) and sibling_name(text[s:e]):
+            if k not in anchors and (s, e) not in done and not any(cover[s:e]) and \
+                    sibling_name(text[s:e], lax=laid_out):
                 done.add((s, e))
                 yield Span(s, e, "PERSON", _SCORE, SOURCE)
 
@@ -129,6 +142,79 @@ def _after_lead_word(text: str, s: int, e: int) -> int:
         if e - s - n >= 2 and (freq.get(text[s:e - n]) or 0) >= 50 and sibling_name(text[e - n:e]):
             return e - n
     return s
+
+
+def _item_lists(text: str) -> Iterator[tuple[list[tuple[int, int]], bool]]:
+    """Every list of `text` as its items, and whether the layout (a roster line, a table column) rather than
+    separators makes it a list: its items then need no more than a surname, and its first item carries no word
+    leading into the list."""
+    for lo, hi in _lists(text):
+        yield _items(text, lo, hi), False
+    for items in _rosters(text):
+        yield items, True
+    for items in table_columns(text):
+        yield items, True
+
+
+# a roster line: after a label and its colon (A班：, 参会人员：) or alone, two or more short words between spaces
+_ROSTER = re.compile(r"^(?:[^\n:：]{1,12}[:：])?[ \t\u3000]*(?P<items>[\u4e00-\u9fff]{2,4}"
+                     r"(?:[ \t\u3000]+[\u4e00-\u9fff]{2,4})+)[ \t\u3000]*$", re.MULTILINE)
+_WORD_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _rosters(text: str) -> Iterator[list[tuple[int, int]]]:
+    """Lines that list people between spaces, as duty rosters and sign-off lines do: A班：景悦 花蕾 段宏."""
+    if " " not in text and "\t" not in text and "\u3000" not in text:
+        return
+    for m in _ROSTER.finditer(text):
+        yield [(w.start(), w.end()) for w in _WORD_RUN.finditer(text, m.start("items"), m.end("items"))]
+
+
+_CELL_SEP = re.compile(r"[|｜\t]")
+_MIN_TABLE_ROWS = 2
+
+
+def table_columns(text: str) -> Iterator[list[tuple[int, int]]]:
+    """The name-shaped cells of each column of each table in `text` (lines cut by | or tabs into the same number
+    of cells, two lines or more), top to bottom: a column that holds one found name is a column of names
+    (|晏秋生|K+|6.8|, |和平|Glu|1.9|). Cells that are not 2-4 Han characters (times, values) or are a person
+    label (the header 姓名) are left out of the column rather than ending it."""
+    if "|" not in text and "｜" not in text and "\t" not in text:
+        return
+    rows: list[list[tuple[int, int]]] = []
+    pos = 0
+    for line in [*text.split("\n"), None]:
+        cells = _cells(text, pos, len(line)) if line is not None and _CELL_SEP.search(line) else None
+        if cells is not None and (not rows or len(cells) == len(rows[-1])):
+            rows.append(cells)
+        else:
+            yield from _columns(text, rows)
+            rows = [cells] if cells is not None else []
+        pos += len(line) + 1 if line is not None else 0
+
+
+def _cells(text: str, pos: int, length: int) -> list[tuple[int, int]]:
+    out, start = [], pos
+    for sep in [*_CELL_SEP.finditer(text, pos, pos + length), None]:
+        end = sep.start() if sep else pos + length
+        s, e = start, end
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        out.append((s, e))
+        start = sep.end() if sep else end
+    return out
+
+
+def _columns(text: str, rows: list[list[tuple[int, int]]]) -> Iterator[list[tuple[int, int]]]:
+    if len(rows) < _MIN_TABLE_ROWS:
+        return
+    labels = set(lexicon().strong_person_labels) | set(lexicon().weak_person_labels)
+    for k in range(len(rows[0])):
+        cells = [row[k] for row in rows if _ITEM.fullmatch(text, *row[k]) and text[slice(*row[k])] not in labels]
+        if len(cells) >= 2:
+            yield cells
 
 
 def _lists(text: str) -> Iterator[tuple[int, int]]:

@@ -1209,6 +1209,24 @@ def bed_name(scan: _Scan) -> Iterator[Hit]:
             yield m.end(), end, 0.8
 
 
+# a school class and its pupil, as school clinics and notices write them: 三(2)班何必 发热, 初二（3）班上官晓婉，
+# 高二（1）班：司徒嘉怡 (the grade, the class number in brackets, 班)
+CLASS_BEFORE = re.compile(r"(?:[初高][一二三]|[一二三四五六七八九]年级|大[一二三四五]|[一二三四五六])[ \t\u3000]*"
+                          r"[（(][ \t\u3000]*(?:\d{1,2}|[一二三四五六七八九十]{1,2})[ \t\u3000]*[）)][ \t\u3000]*班"
+                          r"[ \t\u3000]*[:：]?[ \t\u3000]*")
+
+
+def class_name(scan: _Scan) -> Iterator[Hit]:
+    """A pupil named right after the class, as a bed number names a patient: 三(2)班何必 咳嗽, 初一（1）班江南，."""
+    text = scan.text
+    if "班" not in text:
+        return
+    for m in CLASS_BEFORE.finditer(text):
+        end = _surname_name(text, m.end(), _NAME_END | _STOP, words_ok=True)
+        if end:
+            yield m.end(), end, 0.8
+
+
 # a child's or a friend's called name: 小名叫乐乐, 乳名：豆豆, 宝宝叫朵朵 (a doubled character after 叫 is a name)
 _CALLED = re.compile(r"(?:(?:小名|乳名|昵称|外号|绰号)(?:是|叫)?\s*[:：]?\s*"
                      r"(?P<n1>[\u4e00-\u9fff]{2,3})(?=[，,。；;、！!？?\s）)]|$)"
@@ -1250,8 +1268,8 @@ Rule = Callable[[_Scan], Iterator[Hit]]
 RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
-    romanised_name, reference_authors, colon_nr, demographic, appointed, role_field, author, bed_name, role_noun,
-    act_field, spaced_name, minority_name, called_name,
+    romanised_name, reference_authors, colon_nr, demographic, appointed, role_field, author, bed_name, class_name,
+    role_noun, act_field, spaced_name, minority_name, called_name,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 

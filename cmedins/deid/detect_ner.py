@@ -265,16 +265,27 @@ def _title_after() -> re.Pattern[str]:
 
 _DEMOGRAPHIC = re.compile(r"[ \t\u3000]*[，,（(][ \t\u3000]*[男女](?:性)?[，,、 ]")  # 于　淼，女，34岁
 _SAYS_AFTER = re.compile(r"自?诉|述|称|表示|说")  # 嘉怡诉疼痛, 杜邦表示: what a person says
+# words that make a person of what precedes them: 小宇（化名）, 邢立新夫妇, 杜邦一行, 萨沙的祖父
+_GROUP_AFTER = ("（化名）", "(化名)", "夫妇", "夫妻", "一家", "一行", "等人", "母子", "母女", "父子", "父女")
+
+
+@cache
+def _person_after() -> re.Pattern[str]:
+    """What follows a person's name and says so: a pseudonym mark, a couple or party (夫妇, 一行), or 的 and a
+    kinship word (萨沙的祖父, 宇航的妈妈)."""
+    kin = sorted(lexicon().names.kinship, key=len, reverse=True)
+    return re.compile("|".join([*map(re.escape, _GROUP_AFTER), "的(?:" + "|".join(map(re.escape, kin)) + ")"]))
 
 
 def _person_context(text: str, s: int, e: int) -> bool:
     """The words around the model's span say a person stands there: a role, label or kinship word before it
     (翻译娜塔莎, 核对：明珊, 妻子库兰), a title or greeting after it (黎明医生), sex and age after it, a verb of
-    saying after it (嘉怡诉), or it opens a line as a chat's or interview's speaker (小雯：我来)."""
+    saying after it (嘉怡诉), a party or kin after it (小宇（化名）, 萨沙的祖父), or it opens a line as a chat's or
+    interview's speaker (小雯：我来)."""
     before = text[max(0, s - 8):s].rstrip(_LABEL_GAP)
     return before.endswith(_context_words()) or _title_after().match(text, e) is not None or \
         _DEMOGRAPHIC.match(text, e) is not None or _SAYS_AFTER.match(text, e) is not None or \
-        (text[s - 1:s] in ("", "\n") and text[e:e + 1] in ("：", ":"))
+        _person_after().match(text, e) is not None or (text[s - 1:s] in ("", "\n") and text[e:e + 1] in ("：", ":"))
 
 
 def _accept_in_context(text: str, s: int, e: int) -> bool:
@@ -376,13 +387,16 @@ _CLOSES_NAME = frozenset("，,。；;、：:（()）)!?！？ \t\u3000\n系于�
 
 def _variants(text: str, s: int, e: int) -> list[tuple[int, int]]:
     """The span; one character longer when the model stopped a character short of a name's end (狄青|山系患者之兄,
-    次仁旺|堆，); with the surname the model left off (和|光耀查房, 时|佳怡); then without a kinship character before
-    it or a kinship tail after it (孙旦增尼玛, 秀英婶)."""
+    次仁旺|堆，, 邢立|新夫妇); with the surname the model left off (和|光耀查房, 时|佳怡, 上官|晓婉); then without
+    a kinship character before it or a kinship tail after it (孙旦增尼玛, 秀英婶)."""
     out = []
-    if e - s >= 2 and e < len(text) and _HAN.match(text[e]) and text[e + 1:e + 2] in _CLOSES_NAME and \
-            text[e] not in _CLOSES_NAME and (_surname_len(text[s:e]) or _minority_name(text[s:e + 1])):
-        out.append((s, e + 1))
+    if e - s >= 2 and e < len(text) and _HAN.match(text[e]) and text[e] not in _CLOSES_NAME and \
+            (text[e + 1:e + 2] in _CLOSES_NAME or _person_after().match(text, e + 1)) and \
+            (_surname_len(text[s:e]) or _minority_name(text[s:e + 1])):
+        out.append((s, e + 1))  # (邢立|新夫妇)
     out.append((s, e))
+    if e - s == 2 and s > 1 and _surname_len(text[s - 2:e]) == 2:
+        out.append((s - 2, e))  # 上官|晓婉: a compound surname left off
     if e - s == 2 and s > 0 and not _surname_len(text[s:e]) and _surname_len(text[s - 1]):
         out.append((s - 1, e))
     if e - s >= 3 and text[s] in _KIN_CHARS:
