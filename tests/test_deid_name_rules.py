@@ -72,6 +72,8 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("唐姓女士，38岁，因腹痛就诊。", "唐姓"),
             ("据述，王姓男子于路边晕倒。", "王姓"),
             ("明早抽符姓患者血培养。", "符姓"),  # a character before the surname that makes no word with it
+            ("来电的是一位姓闵的阿姨，说要改约。", "闵"),  # the surname after 姓
+            ("他只肯说自己姓谭，别的不肯讲。", "谭"),
         ],
         [
             "家族中无同姓近亲婚配史。",
@@ -154,6 +156,7 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("由派出所郝警官护送来院。", "郝警官"),  # officers, lawyers, judges, researchers
             ("委托代理人：薛律师。", "薛律师"),
             ("隔壁床的孟婶帮忙打了饭。", "孟婶"),  # a neighbour's kinship title after the surname
+            ("产程由阚助产士全程陪伴。", "阚助产士"),  # the professions of a ward
         ],
         [
             "值班医生巡视病房。",
@@ -240,8 +243,11 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("姓名：买买提江，男", "买买提江"),
             ("记录者：禾木子", "禾木子"),
             ("名字：木子美，", "木子美"),
+            ("姓名买买提江，男", "买买提江"),  # no colon: a form all the same
         ],
         [
+            "请核对姓名后再执行。",  # the word 姓名 in a sentence, no field
+            "姓名：\n性别：女",  # an empty field
             "家属签字：同意手术。",
             "记录人：见上。",
             "检查者：心电图室",
@@ -377,6 +383,8 @@ RULE_CASES: dict[str, tuple[list, list]] = {
         [
             ("43床王建国，术后返回病房。", "王建国"),
             ("12床 李秀英 今日拔除尿管。", "李秀英"),
+            ("夜间巡视：21床田园，睡眠好。", "田园"),  # a word as a name: the bed says a patient stands there
+            ("急查结果回报：6床简洁血钠128。", "简洁"),
         ],
         [
             "12床患者夜间入睡可。",
@@ -446,9 +454,12 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("宝宝叫朵朵，两岁，发热1天。", "朵朵"),
             ("孩子小名叫乐乐。", "乐乐"),
             ("乳名：豆豆，足月顺产。", "豆豆"),
+            ("来人拒报姓名，只自称“老疤”。", "老疤"),  # a quoted nickname after 自称 or 叫
+            ("病房里都叫她“小芒果”。", "小芒果"),
         ],
         [
             "叫醒患者后诉头晕。",
+            "血压低于90/60就叫“低血压”。",  # a term in quotes
             "夜间听到叫声，查看患者。",
         ],
     ),
@@ -576,6 +587,8 @@ def test_a_found_name_does_not_make_its_neighbours_names(text: str) -> None:
 @pytest.mark.parametrize(("text", "names"), [
     ("早班：庞悦 童心 柏松\n晚班：冼梦 陈光", {"童心"}),  # a roster line: 童心 is a word, the line says a name
     ("08:10|龚晓东|血糖|7.2\n08:25|和煦|血压|132/80\n09:00|卢平安|血糖|6.1", {"和煦"}),  # a table's column
+    ("主刀：龚晓东　洗手：和煦", {"和煦"}),  # a sign-off line of label：value pairs
+    ("优秀护士：龚晓东（内科）、和煦（外科）", {"和煦"}),  # names with their affiliation in brackets
 ])
 def test_a_roster_line_or_a_table_column_holding_a_found_name_gives_its_other_names(text: str, names: set[str]) -> None:
     res = deidentify_texts([text], DeidConfig(ner=True))[0]
@@ -586,6 +599,7 @@ def test_a_roster_line_or_a_table_column_holding_a_found_name_gives_its_other_na
 @pytest.mark.parametrize("text", [
     "08:10|胰岛素|皮下|8U\n08:25|龚晓东|口服|1片\n09:00|阿司匹林|口服|1片",  # a column with drugs holds no names
     "08:10|胰岛素|皮下|8U\n08:25|龚晓东|口服|1片\n09:00|甘精|皮下|10U",
+    "主刀：龚晓东　出血：少量　切口：甘好",  # a line of label：value pairs with a value that is no name
 ])
 def test_a_table_column_holding_a_medical_word_is_no_list_of_names(text: str) -> None:
     res = deidentify_texts([text], DeidConfig(ner=True))[0]

@@ -152,7 +152,11 @@ def _item_lists(text: str) -> Iterator[tuple[list[tuple[int, int]], bool]]:
         yield _items(text, lo, hi), False
     for items in _rosters(text):
         yield items, True
+    for items in _sign_off_values(text):
+        yield items, True
     for items in table_columns(text):
+        yield items, True
+    for items in _affiliated(text):
         yield items, True
 
 
@@ -168,6 +172,45 @@ def _rosters(text: str) -> Iterator[list[tuple[int, int]]]:
         return
     for m in _ROSTER.finditer(text):
         yield [(w.start(), w.end()) for w in _WORD_RUN.finditer(text, m.start("items"), m.end("items"))]
+
+
+# one `label：value` pair of a sign-off line (检查医师：林森　记录：木兰, 审核/调配：雷鸣), the value up to a space
+_SIGN_OFF_PAIR = re.compile(r"[^\s:：]{1,8}[:：][ \t\u3000]*(?P<v>[\u4e00-\u9fff]{2,4})(?=[ \t\u3000]|$)", re.MULTILINE)
+
+
+def _sign_off_values(text: str) -> Iterator[list[tuple[int, int]]]:
+    """The values of each line made of two or more `label：value` pairs between spaces: a sign-off line, whose
+    values are people once one of them is (检查医师：林森　记录：木兰). A line with any other value (结果：阴性) is
+    none, as `list_siblings` checks."""
+    if "：" not in text and ":" not in text:
+        return
+    for line in _LINE.finditer(text):
+        pairs = [(m.start("v"), m.end("v")) for m in _SIGN_OFF_PAIR.finditer(text, line.start(), line.end())]
+        if len(pairs) >= 2:
+            yield pairs
+
+
+_LINE = re.compile(r"[^\n]+")
+# names with an affiliation in brackets, listed: 一等奖：晏紫（ICU）、席梦（产科）
+_AFFILIATED = re.compile(r"(?P<n>[\u4e00-\u9fff]{2,4})[（(][^（）()\n]{1,20}[）)](?=[、，,；;]|$)", re.MULTILINE)
+
+
+def _affiliated(text: str) -> Iterator[list[tuple[int, int]]]:
+    """The names of a list whose items are a name and its affiliation in brackets (晏紫（ICU）、席梦（产科）): runs
+    of such items joined by list separators, the names only."""
+    if "（" not in text and "(" not in text:
+        return
+    run: list[tuple[int, int]] = []
+    last_end = -1
+    for m in _AFFILIATED.finditer(text):
+        if run and (m.start() != last_end + 1 or text[last_end] not in "、，,；;"):
+            if len(run) >= 2:
+                yield run
+            run = []
+        run.append((m.start("n"), m.end("n")))
+        last_end = m.end()
+    if len(run) >= 2:
+        yield run
 
 
 _CELL_SEP = re.compile(r"[|｜\t]")

@@ -100,6 +100,7 @@ class _Patterns(NamedTuple):
     clause: re.Pattern[str]
     masked: re.Pattern[str]
     xing: re.Pattern[str]
+    xing_sur: re.Pattern[str]
     paren: re.Pattern[str]
     kin_status: re.Pattern[str]
     colon: re.Pattern[str]
@@ -135,6 +136,7 @@ def _patterns() -> _Patterns:
                           f"(?P<given>[{HAN}]{{1,2}}?)(?={verbs})"),
         masked=re.compile(f"(?P<sur>{sur})(?P<mask>[Xx×*＊Ｘｘ○〇]{{1,3}})(?![A-Za-z0-9])"),
         xing=re.compile(f"(?P<sur>{sur})姓(?=患者|病人|患儿|病员|男|女|老|先生|女士|同志|家属|[，,、])"),
+        xing_sur=re.compile(f"(?<![同异复单双百贵])姓(?P<sur>{sur})(?=的|[，,。；;、！!\\s]|$)"),
         paren=re.compile(f"[（(](?P<sur>{sur})(?P<given>[{HAN}]{{1,2}})[）)]"),
         kin_status=re.compile(f"(?<=[{kin_chars}])(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)"
                               "(?=体健|已故|健在|去世|病故|陪同|陪伴)"),
@@ -527,8 +529,8 @@ def masked(scan: _Scan) -> Iterator[Hit]:
 
 
 def surname_xing(scan: _Scan) -> Iterator[Hit]:
-    """A surname named as such: 陈姓患者, 王姓男子, 李姓，…, 抽符姓患者血培养. Written to hide the name, it still tells
-    the surname."""
+    """A surname named as such: 陈姓患者, 王姓男子, 李姓，…, 抽符姓患者血培养, 一位姓郝的护士. Written to hide the
+    name, it still tells the surname."""
     if "姓" not in scan.text:
         return
     lx = _LX
@@ -541,6 +543,9 @@ def surname_xing(scan: _Scan) -> Iterator[Hit]:
                  text[m.end():m.end() + 1] in "，,、"):
             continue  # 老百姓: a word across the surname; 浊音阴姓，: a typo of 阴性 (after text, a person must follow)
         yield m.start(), m.end(), 0.8
+    for m in scan.p.xing_sur.finditer(text):  # 一位姓郝的护士, 家属说姓邓，: the surname after 姓
+        if not (len(m.group("sur")) == 1 and m.group("sur") in lx.weak_surnames):
+            yield m.start("sur"), m.end("sur"), 0.8
 
 
 def paren_kin(scan: _Scan) -> Iterator[Hit]:
@@ -780,8 +785,11 @@ def label_form(scan: _Scan) -> Iterator[Hit]:
             continue
         cs, label = slot.cs, slot.label
         n = _given(text, cs, 4)
-        form = "姓名" in label or label == "名字"
-        if n >= 2 and not _allowed(text, cs, cs + n) and (form or _reads_as_name(text, cs, cs + n)):
+        if n < 2 or _allowed(text, cs, cs + n):
+            continue
+        form = ("姓名" in label or label == "名字") and (slot.sep != "" or not tags(text[cs:cs + n])[0][1].startswith(
+            ("d", "p", "c", "u", "f", "v")))  # 核对姓名后再执行: no form field
+        if form or _reads_as_name(text, cs, cs + n):
             yield cs, cs + n, 0.8
 
 
@@ -1036,6 +1044,7 @@ _ROLE_FIELD = re.compile(r"(?:姓名|名字|户名|签字|签名|签章|[\u4e00-
 _AUTHOR = re.compile(r"(?:由|经由)(?=\S{2,4}?(?:于|在|录入|记录|书写|完成|审核|签发|执行|操作|核对|填写))"
                      r"|用户(?=\S{2,4}?[（(])|我是(?=\S{2,4}?的)|我叫|本人(?=\S{2,3}?[，,。])")
 # a bed and the patient lying in it: 43床王建国，术后返回病房 / 12床 李秀英 今日拔管
+_BED_NAME_END = frozenset("今昨晨夜术血|｜")  # 18床钱塘血钾2.6: a lab value may follow the patient's name
 _BED_NAME = re.compile(r"(?<![0-9A-Za-z])(?:[A-Z]|\+)?\d{1,3}(?:号)?床\s*")
 
 
@@ -1199,12 +1208,13 @@ def role_noun(scan: _Scan) -> Iterator[Hit]:
 
 
 def bed_name(scan: _Scan) -> Iterator[Hit]:
-    """The patient named right after a bed number in ward notes: 43床王建国，术后返回病房 / 12床 李秀英 今日拔管."""
+    """The patient named right after a bed number in ward notes: 43床王建国，术后返回病房 / 12床 李秀英 今日拔管.
+    The bed says a patient is named there, so the name may be an ordinary word (12床金山，肝硬化)."""
     text = scan.text
     if "床" not in text:
         return
     for m in _BED_NAME.finditer(text):
-        end = _surname_name(text, m.end(), _NAME_END | _STOP | frozenset("今昨晨夜术"))
+        end = _surname_name(text, m.end(), _NAME_END | _STOP | _BED_NAME_END, words_ok=True)
         if end:
             yield m.end(), end, 0.8
 
@@ -1230,18 +1240,22 @@ def class_name(scan: _Scan) -> Iterator[Hit]:
 # a child's or a friend's called name: 小名叫乐乐, 乳名：豆豆, 宝宝叫朵朵 (a doubled character after 叫 is a name)
 _CALLED = re.compile(r"(?:(?:小名|乳名|昵称|外号|绰号)(?:是|叫)?\s*[:：]?\s*"
                      r"(?P<n1>[\u4e00-\u9fff]{2,3})(?=[，,。；;、！!？?\s）)]|$)"
+                     r"|(?:叫[他她我]?|自称|小名|乳名|昵称|外号|绰号)[:：]?[\"“「『](?P<n3>[\u4e00-\u9fff]{2,3})[\"”」』]"
                      r"|叫(?P<n2>(?P<c>[\u4e00-\u9fff])(?P=c))(?![\u4e00-\u9fff]))")
 
 
 def called_name(scan: _Scan) -> Iterator[Hit]:
-    """A pet name or nickname after the word that introduces it (小名叫乐乐, 乳名：豆豆), or a doubled character
-    after 叫 (宝宝叫朵朵): what children and friends are called identifies them as well as a full name."""
+    """A pet name or nickname after the word that introduces it (小名叫乐乐, 乳名：豆豆), a quoted name after 叫 or
+    自称 (自称“老五”), or a doubled character after 叫 (宝宝叫朵朵): what children and friends are called identifies
+    them as well as a full name."""
     text = scan.text
-    if "叫" not in text and "名" not in text and "号" not in text:
+    if "叫" not in text and "名" not in text and "号" not in text and "称" not in text:
         return
     for m in _CALLED.finditer(text):
-        g = "n1" if m.group("n1") else "n2"
+        g = "n1" if m.group("n1") else "n3" if m.group("n3") else "n2"
         s, e = m.start(g), m.end(g)
+        if g == "n3" and not (text[s] in "小老阿大" or text[s] == text[s + 1]):
+            continue  # 就叫“低血压”: a term in quotes; a quoted nickname is 小/老/阿/大 + …, or doubled
         if not _allowed(text, s, e) and text[s:e] not in _NOT_A_NAME:
             yield s, e, 0.8
 
