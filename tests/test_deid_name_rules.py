@@ -112,6 +112,7 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("老周，男，因咳嗽就诊。", "老周"),
             ("患者老谭因胸闷来诊。", "老谭"),
             ("您好，我是社区的小覃，想问问您血压。", "小覃"),  # 小 + a surname, after 的
+            ("门口保安老翟，帮忙推了轮椅。", "老翟"),  # after a person noun
         ],
         [
             "老年患者，男，80岁。",
@@ -219,6 +220,7 @@ RULE_CASES: dict[str, tuple[list, list]] = {
     "label_surname": (
         [
             ("患者卫小平，女，63岁，因心悸入院。", "卫小平"),
+            ("患者白芷，女，37岁，因心悸入院。", "白芷"),  # a herb's name, but a herb has no sex and age
             ("其父孟庆祥患慢阻肺多年。", "孟庆祥"),
             ("记录医师：詹晓峰", "詹晓峰"),
             ("主管医生 柏雨辰 查房", "柏雨辰"),
@@ -588,6 +590,7 @@ def test_a_found_name_does_not_make_its_neighbours_names(text: str) -> None:
     ("早班：庞悦 童心 柏松\n晚班：冼梦 陈光", {"童心"}),  # a roster line: 童心 is a word, the line says a name
     ("08:10|龚晓东|血糖|7.2\n08:25|和煦|血压|132/80\n09:00|卢平安|血糖|6.1", {"和煦"}),  # a table's column
     ("主刀：龚晓东　洗手：和煦", {"和煦"}),  # a sign-off line of label：value pairs
+    ("执笔：龚晓东 / 和煦", {"和煦"}),  # a roster with slashes
     ("优秀护士：龚晓东（内科）、和煦（外科）", {"和煦"}),  # names with their affiliation in brackets
 ])
 def test_a_roster_line_or_a_table_column_holding_a_found_name_gives_its_other_names(text: str, names: set[str]) -> None:
@@ -600,6 +603,7 @@ def test_a_roster_line_or_a_table_column_holding_a_found_name_gives_its_other_na
     "08:10|胰岛素|皮下|8U\n08:25|龚晓东|口服|1片\n09:00|阿司匹林|口服|1片",  # a column with drugs holds no names
     "08:10|胰岛素|皮下|8U\n08:25|龚晓东|口服|1片\n09:00|甘精|皮下|10U",
     "主刀：龚晓东　出血：少量　切口：甘好",  # a line of label：value pairs with a value that is no name
+    "主刀：龚晓东　检验：阳性",  # a value that is surname-first, but a word
 ])
 def test_a_table_column_holding_a_medical_word_is_no_list_of_names(text: str) -> None:
     res = deidentify_texts([text], DeidConfig(ner=True))[0]

@@ -113,7 +113,7 @@ def list_siblings(text: str, spans: list[Span]) -> Iterator[Span]:
     starts = [s for s, _ in persons]
     cover = _covered(text, spans)
     done: set[tuple[int, int]] = set()
-    for items, laid_out in _item_lists(text):
+    for items, laid_out, lax in _item_lists(text):
         lo, hi = bisect_left(starts, items[0][0]), bisect_left(starts, items[-1][1])
         inside = [(s, e) for s, e in persons[lo:hi] if e <= items[-1][1]]
         if not inside:
@@ -129,7 +129,7 @@ def list_siblings(text: str, spans: list[Span]) -> Iterator[Span]:
             if k == 0 and not laid_out and k not in anchors:
                 s = _after_lead_word(text, s, e)
             if k not in anchors and (s, e) not in done and not any(cover[s:e]) and \
-                    sibling_name(text[s:e], lax=laid_out):
+                    sibling_name(text[s:e], lax=lax):
                 done.add((s, e))
                 yield Span(s, e, "PERSON", _SCORE, SOURCE)
 
@@ -144,31 +144,35 @@ def _after_lead_word(text: str, s: int, e: int) -> int:
     return s
 
 
-def _item_lists(text: str) -> Iterator[tuple[list[tuple[int, int]], bool]]:
-    """Every list of `text` as its items, and whether the layout (a roster line, a table column) rather than
-    separators makes it a list: its items then need no more than a surname, and its first item carries no word
-    leading into the list."""
+def _item_lists(text: str) -> Iterator[tuple[list[tuple[int, int]], bool, bool]]:
+    """Every list of `text` as its items; whether the layout (a line, a column) rather than separators makes it a
+    list (its items must then all be surname-first, and the first carries no word leading into the list); and
+    whether its items need no more than a surname (`sibling_name`'s lax): only in a roster line or a table column,
+    where nothing but names stands (a sign-off line may hold 检验：阳性, a bracketed list drugs and doses)."""
     for lo, hi in _lists(text):
-        yield _items(text, lo, hi), False
+        yield _items(text, lo, hi), False, False
     for items in _rosters(text):
-        yield items, True
-    for items in _sign_off_values(text):
-        yield items, True
+        yield items, True, True
     for items in table_columns(text):
-        yield items, True
+        yield items, True, True
+    for items in _sign_off_values(text):
+        yield items, True, False
     for items in _affiliated(text):
-        yield items, True
+        yield items, True, False
 
 
 # a roster line: after a label and its colon (A班：, 参会人员：) or alone, two or more short words between spaces
-_ROSTER = re.compile(r"^(?:[^\n:：]{1,12}[:：])?[ \t\u3000]*(?P<items>[\u4e00-\u9fff]{2,4}"
-                     r"(?:[ \t\u3000]+[\u4e00-\u9fff]{2,4})+)[ \t\u3000]*$", re.MULTILINE)
+# or slashes (麻醉医师：尚文 / 向阳)
+_ROSTER_SEP = r"(?:[ \t\u3000]*[/／][ \t\u3000]*|[ \t\u3000]+)"
+_ROSTER = re.compile(rf"^(?:[^\n:：]{{1,12}}[:：])?[ \t\u3000]*(?P<items>[\u4e00-\u9fff]{{2,4}}"
+                     rf"(?:{_ROSTER_SEP}[\u4e00-\u9fff]{{2,4}})+)[ \t\u3000/／]*$", re.MULTILINE)
 _WORD_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def _rosters(text: str) -> Iterator[list[tuple[int, int]]]:
-    """Lines that list people between spaces, as duty rosters and sign-off lines do: A班：景悦 花蕾 段宏."""
-    if " " not in text and "\t" not in text and "\u3000" not in text:
+    """Lines that list people between spaces or slashes, as duty rosters and sign-off lines do: A班：景悦 花蕾 段宏,
+    完成人：晁阳/伍月/钟秀."""
+    if " " not in text and "\t" not in text and "\u3000" not in text and "/" not in text and "／" not in text:
         return
     for m in _ROSTER.finditer(text):
         yield [(w.start(), w.end()) for w in _WORD_RUN.finditer(text, m.start("items"), m.end("items"))]

@@ -129,7 +129,7 @@ def _patterns() -> _Patterns:
         demographic=re.compile(_DEMOGRAPHIC.pattern.replace("\\s*(?:", "(?:", 1)),
         clinic=re.compile(f"(?<=[于至到挂找请随])(?=(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)"
                           "(?:处(?![理置方于])|门诊|专家门诊|诊室|专家))"),
-        lao=re.compile(f"(?:(?<![{HAN}])|(?<=患者)|(?<=病人)|(?<=患儿)|(?<=[是的叫找]))(?P<p>[老小])(?P<sur>{sur})"
+        lao=re.compile(f"(?P<p>[老小])(?P<sur>{sur})"
                        "(?=[，,、。；;\\s]|因|于|诉|自|今|近|来|入|男|女)"),
         escort=re.compile(f"(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)(?={_ESCORT_VERBS})"),
         clause=re.compile(f"(?:^|(?<=[。；;！!？?\\n\\r\\t ：:，,]))(?P<sur>{sur})"
@@ -590,8 +590,16 @@ def escort(scan: _Scan) -> Iterator[Hit]:
         yield s, e, 0.8
 
 
+@cache
+def _lao_before() -> tuple[str, ...]:
+    """What may stand right before 老/小 + surname: 患者老梁, 我是小覃, 找老王, 司机老崔, 邻居小陈."""
+    lx = _LX
+    return ("患者", "病人", "患儿", "是", "的", "叫", "找", *lx.names.person_nouns, *lx.names.kinship,
+            *lx.names.care_roles)
+
+
 def lao_surname(scan: _Scan) -> Iterator[Hit]:
-    """A colloquial surname-only name: 患者老梁，6个月前…, 老王因胸痛来诊, 我是社区的小覃，.
+    """A colloquial surname-only name: 患者老梁，6个月前…, 老王因胸痛来诊, 我是社区的小覃，, 司机老崔，.
 
     老 or 小 + surname, closed by punctuation or a clause verb (小 + a surname that makes a word, 小米, is that
     word). A weak surname after 老 counts only before punctuation
@@ -600,6 +608,9 @@ def lao_surname(scan: _Scan) -> Iterator[Hit]:
     if "老" not in text and "小" not in text:
         return
     for m in scan.p.lao.finditer(text):
+        if m.start() > 0 and "\u4e00" <= text[m.start() - 1] <= "\u9fff" and \
+                not text.endswith(_lao_before(), 0, m.start()):
+            continue  # 大小便: inside other text; after a role or a person noun it is a person (司机老崔)
         after = text[m.end():m.end() + 1]
         if m.group("sur") in lx.weak_surnames and (m.group("p") == "小" or after not in "，,、。；; "):
             continue  # 小时, 小于
@@ -759,8 +770,8 @@ def label_surname(scan: _Scan) -> Iterator[Hit]:
         slot.done = True
         cs, label = slot.cs, slot.label
         gap, n_given, end = slot.name_end()
-        if n_given == 0 or _allowed(text, cs, end):
-            continue
+        if n_given == 0 or (_allowed(text, cs, end) and not _DEMOGRAPHIC.match(text, end)):
+            continue  # (患者白薇，女，41岁: a herb has no sex and age)
         kin = label in _KIN
         closed = end == len(text) or text[end] in _DELIMS  # 上级医师 万才群  住院医师 / 患者秦芬璧，
         role = label in _ROLES
