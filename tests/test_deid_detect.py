@@ -308,6 +308,27 @@ def test_english_words_near_street_words_are_no_address(text: str) -> None:
     assert "[地址]" not in deidentify_texts([text], DeidConfig())[0].text
 
 
+@pytest.mark.parametrize(("text", "kept", "gone"), [
+    ("老人生于1931年腊月廿六，现居敬老院。", "生于", "腊月廿六"),  # a birthday in the lunar calendar
+    ("生日：农历三月初九", "生日：", "三月初九"),
+    ("1948年正月十五出生", "出生", "正月十五"),
+])
+def test_a_lunar_date_goes(text: str, kept: str, gone: str) -> None:
+    out = deidentify_texts([text], DeidConfig())[0].text
+    assert gone not in out and kept in out
+    assert deidentify_texts(["元宵节是农历正月十五。"], DeidConfig())[0].text == "元宵节是农历正月十五。"  # a feast
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("云朵里的鱼 回复：我也是这样", "云朵里的鱼"), ("回复 #7 kk_2019：谢谢", "kk_2019"),  # forum users
+    ("发帖人：半杯凉白开", "半杯凉白开"),
+])
+def test_forum_user_names_go(text: str, gone: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert gone not in res.text and "[社交账号]" in res.text
+    assert deidentify_texts(["医生 回复：多喝水"], DeidConfig(ner=False))[0].text == "医生 回复：多喝水"
+
+
 @pytest.mark.parametrize(("text", "gone"), [
     ("军官证号：南字第123456号", "123456"), ("MAC地址 00:1A:2B:3C:4D:5E", "4D:5E"), ("工号：A01234", "01234"),
     ("员工号 12345", "12345"), ("车架号LSVAM4187C2184847", "4187"), ("学号：2019010123", "0101"),

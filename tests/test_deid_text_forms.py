@@ -28,6 +28,15 @@ def test_plain_words_in_these_forms_stay(text: str) -> None:
     assert deidentify_texts([text], RULES)[0].text == text
 
 
+@pytest.mark.parametrize(("text", "gone"), [
+    ("病歷號：58213　覆診：下週", "58213"),  # a label in traditional characters
+    ("香港身份證號碼：Z765432(A)", "(A)"),  # with the card's check digit
+    ("老太太今年九十六歲，耳聾。", "九十六"),  # an age over 89 in Chinese numerals and a traditional 歲
+])
+def test_numbers_and_ages_labelled_in_traditional_characters_go(text: str, gone: str) -> None:
+    assert gone not in deidentify_texts([text], RULES)[0].text
+
+
 def test_the_views_keep_positions() -> None:
     text = "醫師：黃國雄"
     assert simplified(text) == "医师：黄国雄" and len(simplified(text)) == len(text)

@@ -34,7 +34,8 @@ def date_offset(secret: bytes, scope: str, max_days: int) -> int:
     return k if k < 0 else k + 1
 
 
-_CN_KINDS = ("cn", "cnnum", "cn2", "cnmix", "roc")  # dates written with 年/月/日: replaced in the same form
+# dates written with 年/月/日: replaced in the same form (a lunar date's month and day are taken as they are)
+_CN_KINDS = ("cn", "cnnum", "cn2", "cnmix", "roc", "lunar")
 
 
 def _date_replacement(span: Span, value: str, cfg: DeidConfig, offset: int, ref_year: int) -> str:

@@ -21,7 +21,7 @@ from cmedins.deid.detect_names import is_masked_name
 from cmedins.deid.detect_ner import ner_person_spans
 from cmedins.deid.record_aware import RecordValues, find_terms, search_terms
 from cmedins.deid.spans import Span, resolve
-from cmedins.deid.text_norm import fold, visible_view
+from cmedins.deid.text_norm import fold, simplified, visible_view
 from cmedins.secret import build_secret
 
 
@@ -113,7 +113,7 @@ def _serial(texts: list[str], cfg: DeidConfig, keys: list, info: dict, secret: b
         originals = [texts[i] for i in idx]
         group_views = [views[i] for i in idx]
         group_texts = [v.text for v in group_views]
-        folded = [fold(t) for t in group_texts]
+        folded = [fold(simplified(t)) for t in group_texts]
         raw = [(candidate_spans(t, cfg.redact_institutions, terms, f) + v.padded_names() if cfg.rules else [])
                + model[i] if t else [] for i, t, f, v in zip(idx, group_texts, folded, group_views, strict=True)]
         if cfg.keep_masked_names:

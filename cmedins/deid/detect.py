@@ -29,11 +29,12 @@ _TITLE_TAILS = ("某某", "某", "先生", "女士", "小姐", "老师", "医生
 
 
 def raw_spans(text: str, redact_institutions: bool = True, folded: str | None = None) -> list[Span]:
-    """All candidate spans of every bare-text detector (unresolved, may overlap)."""
+    """All candidate spans of every bare-text detector (unresolved, may overlap). `folded`, when given, is
+    `fold(simplified(text))`: the word lists and labels are simplified (身份證 reads as 身份证); positions stay."""
+    text = simplified(text)
     folded = fold(text) if folded is None else folded
     spans = detect_numbers(folded)
     spans += detect_dates(folded)
-    text = simplified(text)  # the word lists are simplified; positions stay the same
     spans += detect_names(text)
     spans += detect_addresses(text)
     if redact_institutions:
@@ -56,9 +57,9 @@ def candidate_spans(text: str, redact_institutions: bool = True, terms: list | N
     if len(text) <= _CACHE_MAX_CHARS:
         spans = list(_raw_spans_cached(text, redact_institutions))
     else:
-        spans = raw_spans(text, redact_institutions, fold(text) if folded is None else folded)
+        spans = raw_spans(text, redact_institutions, folded)
     if terms:
-        spans += find_terms(text, fold(text) if folded is None else folded, terms)
+        spans += find_terms(text, fold(simplified(text)) if folded is None else folded, terms)
     return spans
 
 

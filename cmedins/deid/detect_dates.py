@@ -84,6 +84,26 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _BIRTH_YEAR = re.compile(r"(?:出生于|(?:(?<![\u4e00-\u9fff])|(?<=[者人其]))生于|出生年份\s*[:：]?\s*|出生年\s*[:：]\s*)"
                          r"(?P<y>(?:18|19|20)\d{2})(?:\s*年)?(?![\d年月.\-/])"
                          r"|(?<!\d)(?P<y2>(?:18|19|20)\d{2})\s*年\s*(?=出生|生人|生(?![气活病产殖长理成日效育命存态物涯意]))")
+# a date of the lunar calendar, as older patients and obituaries give birthdays: 1929年腊月初八, 生于农历八月十五
+_LUNAR_MD = (r"(?P<lm>十[一二]|[正一二三四五六七八九十冬腊])月(?P<ld>初[一二三四五六七八九十]|十[一二三四五六七八九]|"
+             r"二十[一二三四五六七八九]?|廿[一二三四五六七八九]|三十)")
+_LUNAR = re.compile(rf"(?P<y>(?:18|19|20)\d{{2}})\s*年\s*(?:农历|阴历)?\s*{_LUNAR_MD}"
+                    rf"|(?:(?<=生于)|(?<=出生)|(?<=生日))(?:是|为|[:：])?\s*(?P<cal>农历|阴历)\s*"
+                    rf"{_LUNAR_MD.replace('?P<l', '?P<m')}")
+_CN_NUM = {c: n for n, c in enumerate("〇一二三四五六七八九十", 0)}
+
+
+def _lunar_number(word: str) -> int:
+    """初八 -> 8, 十五 -> 15, 廿三 -> 23, 正 -> 1, 冬 -> 11, 腊 -> 12 (the lunar months and days in words)."""
+    word = word.removeprefix("初").replace("廿", "二十")
+    if word in ("正", "冬", "腊"):
+        return {"正": 1, "冬": 11, "腊": 12}[word]
+    if "十" not in word:
+        return _CN_NUM[word]
+    tens, _, units = word.partition("十")
+    return (_CN_NUM[tens] if tens else 1) * 10 + (_CN_NUM[units] if units else 0)
+
+
 # a time after a date belongs to it (2024-05-26 12:47, 2020年10月25日11时7分)
 _TIME = re.compile(r"\s?(?:[01]?\d|2[0-3])(?:[:：][0-5]\d(?:[:：][0-5]\d)?|时(?:[0-5]?\d分)?|点(?:[0-5]?\d分)?)")
 _AGE = re.compile(r"(?<![\d.])(?P<n>9\d|1[01]\d)\s*(?:周岁|岁|歲|yrs?|years?)"
@@ -195,6 +215,15 @@ def detect_dates(folded: str) -> list[Span]:
             if kind == "ym" and not is_birth:
                 score = 0.6
             out.append(Span(s, e, etype, score, f"date:{y}-{mo}-{d}:{kind}"))
+    if "月" in folded and ("初" in folded or "十" in folded or "廿" in folded):
+        for m in _LUNAR.finditer(folded):
+            lunar = "l" if m.group("lm") else "m"
+            y = int(m.group("y")) if m.group("y") else 0
+            mo, d = _lunar_number(m.group(lunar + "m")), _lunar_number(m.group(lunar + "d"))
+            is_birth = bool(birth_label.search(folded, max(0, m.start() - 10), m.start())) or \
+                bool(_BIRTH_AFTER.match(folded, m.end())) or not y
+            out.append(Span(m.start("y") if y else m.start("cal"), m.end(), "BIRTH_DATE" if is_birth else "DATE", 0.9,
+                            f"date:{y}-{mo}-{d}:lunar"))
     if "生" in folded:
         for m in _BIRTH_YEAR.finditer(folded):
             g = "y" if m.group("y") else "y2"

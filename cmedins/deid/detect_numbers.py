@@ -62,8 +62,12 @@ _MENTION = re.compile(r"(?:(?<![^\s/:：，,。；;!！?？（(【\[“\"])|(?<=
                       r"@(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)"
                       r"(?=[\s：:，,。；;！!？?（）()@/【】\[\]“”\"]|$)")
 # a forum's or platform's name for a user, after its label: 楼主：风吹麦浪1988, 昵称：半杯凉白开, 游戏ID：Moyu丶
-_NICK_LABEL = re.compile(r"(?:用户名|昵称|网名|楼主|版主|游戏ID|账号昵称|微博名)\s*[:：]\s*"
+_NICK_LABEL = re.compile(r"(?:用户名|昵称|网名|楼主|版主|游戏ID|账号昵称|微博名|发帖人|回帖人|发布人)\s*[:：]\s*"
                          r"(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)(?=[\s，,。；;！!？?（）()【】]|$)")
+
+# a forum reply's author: a line opening with the user's name and 回复 (青青子衿 回复：…), or 回复 #12 name：
+_REPLY = re.compile(r"^[ \t]*(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)[ \t]+回复\s*[:：]"
+                    r"|回复\s*#\d{1,5}\s*(?P<v2>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)\s*[:：]", re.MULTILINE)
 
 # cheap gates (a literal scan) before patterns that would otherwise be tried at every position
 _URL_GATE = re.compile(r"://|www\.|\.(?:com|cn|net|org|gov|edu|info|io|top|xyz|cc)")
@@ -162,6 +166,11 @@ def _detect_numbers(folded: str) -> list[Span]:
             add(Span(m.start("value"), m.end("value"), "SOCIAL_ACCOUNT", 0.85, "mention"))
     for m in _NICK_LABEL.finditer(folded):
         add(Span(m.start("value"), m.end("value"), "SOCIAL_ACCOUNT", 0.9, "nickname_label"))
+    if "回复" in folded:
+        for m in _REPLY.finditer(folded):
+            g = "value" if m.group("value") else "v2"
+            if m.group(g) not in _role_words():  # 医生 回复：, 患者 回复：: a role, not a user name
+                add(Span(m.start(g), m.end(g), "SOCIAL_ACCOUNT", 0.85, "forum_reply"))
     if "邮" in folded:
         for m in _POSTCODE.finditer(folded):
             add(Span(m.start(1), m.end(1), "ADDRESS", 0.9, "postcode"))
@@ -215,6 +224,16 @@ def _numeric(folded: str, add) -> None:
             add(Span(m.start(1), m.end(1), "MEDICAL_RECORD_NO", 0.55, "alnum_code"))
 
 
+@cache
+def _role_words() -> frozenset[str]:
+    lx = lexicon()
+    return frozenset((*lx.strong_person_labels, *lx.weak_person_labels, *lx.names.person_nouns, *lx.names.kinship,
+                      *lx.names.care_roles))
+
+
+_CHECK_DIGIT = re.compile(r"[(（][0-9A][)）]")
+
+
 def _labelled(folded: str, add) -> None:
     """Numbers named by a label in front of them (住院号：, 医保卡号, 微信：)."""
     for m in _label_regex().finditer(folded):
@@ -237,4 +256,6 @@ def _labelled(folded: str, add) -> None:
             continue
         if entity == "SOCIAL_ACCOUNT" and "@" in value:
             continue  # an e-mail after 微信/QQ: the e-mail rule owns it
+        check = _CHECK_DIGIT.match(folded, end) if entity == "ID_NUMBER" else None
+        end = check.end() if check else end  # K612873(4): a Hong Kong identity card's check digit
         add(Span(start, end, entity, 0.96, "labelled_" + entity.lower()))
