@@ -246,6 +246,8 @@ def test_presidio_analyzer_with_jieba_engine():
     ("查血常规，WBC 12-3-4，腰椎12-3-5。", [], ["12-3-4", "12-3-5"]),  # not in a date's place: a range
     ("结果发送至qian.li@hosp.cn，请查收。", ["qian.li"], []),  # an e-mail's @ is no mention
     ("胆囊炎@早期行腹腔镜胆囊切除术。电脑族、老师、会计多见。", [], ["@早期行", "老师"]),  # a field separator, a word
+    ("洛阳博爱健康体检中心\n受检者：（略）", ["博爱健康"], ["受检者"]),  # an adjective as the name's last word
+    ("建议去上级医院进一步检查。", [], ["上级医院"]),
 ])
 def test_address_date_and_hospital_families(text: str, gone: list[str], kept: list[str]) -> None:
     out = deidentify_texts([text], DeidConfig())[0].text

@@ -26,8 +26,9 @@ def name_start(text: str, start: int, end: int) -> int:
     """Offset in `text` where the name inside text[start:end] begins (start <= result <= end).
 
     A word of two or more characters that jieba reads as a verb or an adjective still belongs to the name when a
-    place or organisation name comes right before it (北京|安定医院, 青岛市|市立医院, 平江县|安定镇卫生院), and a
-    direction word of two characters is a name word (南方医科大学)."""
+    place or organisation name comes right before it (北京|安定医院, 青岛市|市立医院, 平江县|安定镇卫生院), or when it
+    is the last word before the suffix and a name word comes before it (郑州|康宁|健康体检中心); and a direction word
+    of two characters is a name word (南方医科大学)."""
     pos = start
     begin = start
     prev_flag = ""
@@ -35,7 +36,8 @@ def name_start(text: str, start: int, end: int) -> int:
         keep = flag in _NAME_FLAGS or (flag == "m" and all(c in _NUMERAL for c in word)) or (
             len(word) == 1 and flag not in _BREAK_SINGLE and word not in _NARRATIVE_CHARS)  # 爱/v in 爱尔眼科
         if not keep and len(word) >= 2 and (prev_flag in _PLACE_FLAGS and flag not in _BREAK_SINGLE
-                                           or all(c in _DIRECTIONS for c in word)):
+                                           or all(c in _DIRECTIONS for c in word)
+                                           or (prev_flag and flag in ("a", "v") and pos + len(word) == end - start)):
             keep = True
         if not keep or word in _NARRATIVE:
             begin = pos + len(word)
