@@ -465,6 +465,16 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             "夜间听到叫声，查看患者。",
         ],
     ),
+    "doubled_name": (
+        [
+            ("我家果果两岁半，夜里咳嗽。", "果果"),  # after a word for one's child
+            ("请贝贝家长明早带疫苗本来。", "贝贝"),  # before a parent
+        ],
+        [
+            "天天妈妈都来陪护。",  # a doubled word (every day)
+            "鼻子里长了个豆豆，很疼。",  # no child or parent around it
+        ],
+    ),
 }
 
 # medical text with surname characters in it: no rule may find a name here

@@ -1271,6 +1271,25 @@ def called_name(scan: _Scan) -> Iterator[Hit]:
             yield s, e, 0.8
 
 
+# a child's doubled name (糖糖, 诺诺) where a child or a parent is spoken of: 我家糖糖8个月, 诺诺妈妈请联系…
+_DOUBLED = re.compile(r"(?:(?P<kid>我家|我们家|孩子|女儿|儿子|小孩|闺女|外孙|孙子|孙女|患儿)叫?)?"
+                      r"(?P<n>(?P<c>[\u4e00-\u9fff])(?P=c))"
+                      r"(?P<parent>的?(?:妈妈|爸爸|奶奶|爷爷|姥姥|姥爷|外婆|外公|家长|妈|爸))?")
+_DOUBLED_MAX_FREQ = 100  # 天天, 慢慢, 星星, 点点: words; 糖糖, 诺诺, 乐乐: names
+
+
+def doubled_name(scan: _Scan) -> Iterator[Hit]:
+    """A child's doubled name (叠字名: 糖糖, 诺诺, 凯凯) after a word for one's child (我家糖糖8个月) or before a
+    parent (诺诺妈妈): parents' posts and school or ward notes call children so. Doubled words (天天, 慢慢) stay."""
+    text = scan.text
+    for m in _DOUBLED.finditer(text):
+        if not (m.group("kid") or m.group("parent")):
+            continue
+        s, e = m.start("n"), m.end("n")
+        if (jieba.dt.FREQ.get(text[s:e]) or 0) < _DOUBLED_MAX_FREQ and not _allowed(text, s, e):
+            yield s, e, 0.8
+
+
 # a surname followed by its mask: 张某, 李某某, 王XX, 赵**, 欧阳某 (the forms `masked` and the *_mou rules find)
 _MASKED = re.compile(r"^[\u4e00-\u9fff]{1,2}(?:某某?|[Xx×*＊Ｘｘ○〇]{1,3})$")
 
@@ -1294,7 +1313,7 @@ RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
     romanised_name, reference_authors, colon_nr, demographic, appointed, role_field, author, bed_name, class_name,
-    role_noun, act_field, spaced_name, minority_name, called_name,
+    role_noun, act_field, spaced_name, minority_name, called_name, doubled_name,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 
