@@ -444,6 +444,9 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("主治医师：乌云其木格。", "乌云其木格"),
             ("由护士拉巴次吉协助翻译。", "拉巴次吉"),
             ("产妇其其格，蒙古族，32岁。", "其其格"),
+            ("彝族代表吉克伍各发言。", "吉克伍各"),  # a Yi clan name and a given name, after a person noun
+            ("救援队员买尔旦、高原背出两名老人。", "买尔旦"),
+            ("艾力明天来复查。", "艾力"),  # a name part, then a word (明天): 艾力, not 艾力明
         ],
         [
             "乌兰浩特市第二医院转入。",

@@ -941,7 +941,7 @@ def spaced_name(scan: _Scan) -> Iterator[Hit]:
             yield s, e, 0.7
 
 
-_MINORITY_BEFORE = frozenset("者妇士师生属人妻夫子女母父儿孙弟兄姐妹为是叫：:，,、（( \u3000\n\t|｜") | {""}
+_MINORITY_BEFORE = frozenset("者妇士师生属人员手妻夫子女母父儿孙弟兄姐妹为是叫：:，,、（( \u3000\n\t|｜") | {""}
 
 
 @cache
@@ -960,8 +960,8 @@ def minority_name(scan: _Scan) -> Iterator[Hit]:
     done = 0
     for m in runs.finditer(text):
         i = m.start()
-        if i < done or text[i - 1:i] not in _MINORITY_BEFORE:
-            continue
+        if i < done or (text[i - 1:i] not in _MINORITY_BEFORE and not text.endswith(_lao_before(), 0, i)):
+            continue  # (选手次仁多布, 消防员买合木提: after a person noun too)
         e, n_parts = i, 0
         for part in one_part.finditer(m.group(1)):  # the parts of the run, while under 8 characters
             if part.start() >= 8:
