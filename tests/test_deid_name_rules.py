@@ -623,6 +623,18 @@ def test_a_table_column_holding_a_medical_word_is_no_list_of_names(text: str) ->
     assert [text[e.start:e.end] for e in res.entities if e.entity_type == "PERSON"] == ["龚晓东"]
 
 
+def test_the_speakers_of_a_chat_where_someone_speaks_twice_are_names() -> None:
+    """A family chat names its speakers by given names only; a speaker speaking twice makes it a chat, and the
+    labels that read as given names go. A record's section headings (one each) and role labels stay."""
+    chat = "海涛：爸的片子出来了吗\n丽娟：出来了，说没事\n海涛：那就好\n医生：按时吃药"
+    assert deidentify_texts([chat], DeidConfig(ner=False))[0].text == \
+        "[姓名]：爸的片子出来了吗\n[姓名]：出来了，说没事\n[姓名]：那就好\n医生：按时吃药"
+    record = "主诉：咳嗽1周\n现病史：无发热\n诊断：上感\n医嘱：多饮水"
+    assert deidentify_texts([record], DeidConfig(ner=False))[0].text == record
+    forecast = "北京：晴\n上海：多云\n北京：明天有雨"  # labels that repeat but read as no given name
+    assert deidentify_texts([forecast], DeidConfig(ner=False))[0].text == forecast
+
+
 def test_speakers_of_a_chat_are_names_once_one_of_them_is() -> None:
     """The model finds 宋晓梅 as a line's speaker; the other speaker, 文静 (also a word), follows from it; field
     labels (主诉：) and role labels (医生：) stay."""

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 import jieba
 
-from cmedins.deid.detect_ner import _surname_len, given_char_score
+from cmedins.deid.detect_ner import _surname_len, _word_tag, given_char_score
 from cmedins.deid.lexicon import lexicon
 from cmedins.deid.spans import Span
 
@@ -281,12 +281,16 @@ def _lists(text: str) -> Iterator[tuple[int, int]]:
 
 
 def speaker_names(text: str, spans: list[Span]) -> Iterator[Span]:
-    """PERSON spans for the line-opening speaker labels of a text where one such label is a found PERSON."""
+    """PERSON spans for the line-opening speaker labels of a text where one such label is a found PERSON, or of a
+    chat where a speaker speaks twice: family and ward chats name their speakers by given names (建国：…, 秀梅：…,
+    建国：…), which a record's one-off section headings (主诉：, 诊断：) never repeat as a conversation does."""
     labels = [(m.start(1), m.end(1)) for m in _SPEAKER.finditer(text)]
     if len(labels) < 2:
         return
     persons = {(s.start, s.end) for s in spans if s.entity_type == "PERSON"}
-    if not any(label in persons for label in labels):
+    values = [text[s:e] for s, e in labels]
+    chat = len(labels) >= 3 and len(set(values)) >= 2 and len(set(values)) < len(values)
+    if not chat and not any(label in persons for label in labels):
         return
     cover = _covered(text, spans)
     person_labels = set(lexicon().strong_person_labels) | set(lexicon().weak_person_labels)
@@ -294,5 +298,21 @@ def speaker_names(text: str, spans: list[Span]) -> Iterator[Span]:
         value = text[s:e]
         if value in person_labels or any(cover[s:e]):
             continue
-        if sibling_name(value):
+        if sibling_name(value) or (chat and _given_name(value)):
             yield Span(s, e, "PERSON", _SCORE, SOURCE)
+
+
+_GIVEN_MIN_MEAN, _GIVEN_MIN_CHAR = 0.2, -1.0  # 秀梅, 国平, 思琪 pass; 主诉, 诊断, 备注, 楼主, 医嘱 do not
+
+
+def _given_name(value: str) -> bool:
+    """Two characters that read as a given name alone: name-typical characters (`given_char_score`), no protected
+    word, no common word unless the dictionary knows it as a name (or a place: 建国 is tagged one)."""
+    lx = lexicon()
+    if len(value) != 2 or _protected(value) or value in lx.names.not_a_name or value in lx.names.kinship or \
+            value in lx.names.care_roles or value in lx.names.person_nouns:
+        return False
+    scores = [given_char_score(ch) for ch in value]
+    if sum(scores) / 2 < _GIVEN_MIN_MEAN or min(scores) < _GIVEN_MIN_CHAR:
+        return False
+    return (jieba.dt.FREQ.get(value) or 0) < _MAX_WORD_FREQ // 2 or _word_tag(value).startswith(("nr", "ns"))
