@@ -49,6 +49,7 @@ IN_CONTEXT += [("护士长：今晚谁替班？\n思琪：我可以。", ["思�
 # a word that jieba knows as a name, in a person's context; a nickname with 大
 IN_CONTEXT += [("主持人：欢迎收看。\n白雪：谢谢，大家好。", ["白雪"])]
 # a party or kin after the span, a shift or a verb of naming before it (hand-written)
+IN_CONTEXT += [("配血：晓彤　发血：雨萱", ["晓彤", "雨萱"]), ("交：紫萱　接：梦琪", ["紫萱", "梦琪"])]  # field values
 IN_CONTEXT += [("后来才听说，莉莉的外婆曾在这家医院做护工。", ["莉莉"]), ("病房里一个叫秋生的老人一直咳嗽。", ["秋生"])]
 # names where a drug's context words stand for something else: an honour conferred, a pair of players
 NOT_DRUG_CONTEXT = [("国家体育总局决定授予林子轩、何雨桐体育运动荣誉奖章。", ["林子轩", "何雨桐"]),

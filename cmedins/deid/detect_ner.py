@@ -265,6 +265,9 @@ def _title_after() -> re.Pattern[str]:
 
 _DEMOGRAPHIC = re.compile(r"[ \t\u3000]*[，,（(][ \t\u3000]*[男女](?:性)?[，,、 ]")  # 于　淼，女，34岁
 _SAYS_AFTER = re.compile(r"自?诉|述|称|表示|说")  # 嘉怡诉疼痛, 杜邦表示: what a person says
+# the span fills a short field's value (记录：木兰　, 发血：冉冉⏎): a form's field holds a person's name
+_FIELD_BEFORE = re.compile(r"(?:^|[\s|｜])[\u4e00-\u9fff]{1,5}[:：][ \t\u3000]*$")
+_FIELD_END = re.compile(r"[ \t\u3000]|\n|$")
 # words that make a person of what precedes them: 小宇（化名）, 邢立新夫妇, 杜邦一行, 萨沙的祖父
 _GROUP_AFTER = ("（化名）", "(化名)", "夫妇", "夫妻", "一家", "一行", "等人", "母子", "母女", "父子", "父女")
 
@@ -280,12 +283,13 @@ def _person_after() -> re.Pattern[str]:
 def _person_context(text: str, s: int, e: int) -> bool:
     """The words around the model's span say a person stands there: a role, label or kinship word before it
     (翻译娜塔莎, 核对：明珊, 妻子库兰), a title or greeting after it (黎明医生), sex and age after it, a verb of
-    saying after it (嘉怡诉), a party or kin after it (小宇（化名）, 萨沙的祖父), or it opens a line as a chat's or
-    interview's speaker (小雯：我来)."""
+    saying after it (嘉怡诉), a party or kin after it (小宇（化名）, 萨沙的祖父), it opens a line as a chat's or
+    interview's speaker (小雯：我来), or it is the whole value of a short field (记录：木兰　审核：…)."""
     before = text[max(0, s - 8):s].rstrip(_LABEL_GAP)
     return before.endswith(_context_words()) or _title_after().match(text, e) is not None or \
         _DEMOGRAPHIC.match(text, e) is not None or _SAYS_AFTER.match(text, e) is not None or \
-        _person_after().match(text, e) is not None or (text[s - 1:s] in ("", "\n") and text[e:e + 1] in ("：", ":"))
+        _person_after().match(text, e) is not None or (text[s - 1:s] in ("", "\n") and text[e:e + 1] in ("：", ":")) \
+        or (_FIELD_BEFORE.search(text, max(0, s - 8), s) is not None and _FIELD_END.match(text, e) is not None)
 
 
 def _accept_in_context(text: str, s: int, e: int) -> bool:
