@@ -113,6 +113,7 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("患者老谭因胸闷来诊。", "老谭"),
             ("您好，我是社区的小覃，想问问您血压。", "小覃"),  # 小 + a surname, after 的
             ("门口保安老翟，帮忙推了轮椅。", "老翟"),  # after a person noun
+            ("夜班：小甄", "小甄"),  # at the end of the text
         ],
         [
             "老年患者，男，80岁。",
@@ -221,6 +222,7 @@ RULE_CASES: dict[str, tuple[list, list]] = {
         [
             ("患者卫小平，女，63岁，因心悸入院。", "卫小平"),
             ("患者白芷，女，37岁，因心悸入院。", "白芷"),  # a herb's name, but a herb has no sex and age
+            ("感谢各位医护照顾家母邝玉珍。", "邝玉珍"),  # 家母, 家父: one's own parent
             ("其父孟庆祥患慢阻肺多年。", "孟庆祥"),
             ("记录医师：詹晓峰", "詹晓峰"),
             ("主管医生 柏雨辰 查房", "柏雨辰"),
@@ -271,9 +273,11 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             ("请 Prof. Li Ming 会诊", "Li Ming"),
             ("Mr. Zhou 拒绝进一步检查。", "Zhou"),
             ("Ms. Chen 随访。", "Chen"),
-            pytest.param("经Dr. Liu Yang会诊。", "Liu Yang", marks=_gap("no word boundary between 经 and Dr")),
+            ("经Dr. Liu Yang会诊。", "Liu Yang"),  # no word boundary between 经 and Dr
+            ("Plan discussed with mom. Husband Daniel joined by phone.", "Daniel"),  # an English kinship word
         ],
         [
+            "Mother Tongue: Mandarin",  # a field, not a mother's name
             "DR胸片示双肺纹理增粗。",
             "Phalen征阳性，DR示腕关节退变。",
         ],

@@ -43,7 +43,10 @@ _PLACE_AFTER_MOU = _W.place_after_mou  # 某医院, 于**医院: a place, not a 
 _SEP_CAND = re.compile(r"(?P<sep>\s*[:：（()）|｜]?\s*(?:为|是|叫|名叫|名为)?\s*)(?P<cand>[\u4e00-\u9fff·•]{1,5})")
 # a form label written with spaces inside (姓 名：), and an English name after a title (Dr. Wang, Mr. Li)
 _SPACED_NAME = re.compile(r"姓[ \t　]+名\s*[:：]?\s*(?P<cand>[\u4e00-\u9fff·]{2,4})")
-_EN_NAME = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Prof|Dr\.)\.?\s+(?P<cand>[A-Z][a-z]+(?:[ \-][A-Z][a-z]+)?)")
+# (no \b before the title: between Han and Latin letters there is none, 主診Dr. Ho)
+_EN_NAME = re.compile(r"(?<![A-Za-z])(?:Dr|Mr|Mrs|Ms|Miss|Prof|Dr\.)\.?\s+(?P<cand>[A-Z][a-z]+(?:[ \-][A-Z][a-z]+)?)"
+                      r"|(?<![A-Za-z])(?:[Hh]usband|[Ww]ife|[Ss]on|[Dd]aughter|[Mm]other|[Ff]ather|[Bb]rother|[Ss]ister|"
+                      r"[Gg]uardian)\s+(?P<kin>[A-Z][a-z]+)(?![A-Za-z]|\s*:)")  # (Mother Tongue: is a field)
 _PAREN_NAME = re.compile(r"([\u4e00-\u9fff·]{2,4})\s*[）)]")
 _DEPT_CHARS = _W.dept_chars  # 心内科门诊 is a department's clinic
 # care roles: the word after them is very often the person (护士方融已交代, 主任李明查房)
@@ -130,7 +133,7 @@ def _patterns() -> _Patterns:
         clinic=re.compile(f"(?<=[于至到挂找请随])(?=(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)"
                           "(?:处(?![理置方于])|门诊|专家门诊|诊室|专家))"),
         lao=re.compile(f"(?P<p>[老小])(?P<sur>{sur})"
-                       "(?=[，,、。；;\\s]|因|于|诉|自|今|近|来|入|男|女)"),
+                       "(?=[，,、。；;\\s]|因|于|诉|自|今|近|来|入|男|女|$)"),
         escort=re.compile(f"(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)(?={_ESCORT_VERBS})"),
         clause=re.compile(f"(?:^|(?<=[。；;！!？?\\n\\r\\t ：:，,]))(?P<sur>{sur})"
                           f"(?P<given>[{HAN}]{{1,2}}?)(?={verbs})"),
@@ -812,13 +815,19 @@ def label_spaced(scan: _Scan) -> Iterator[Hit]:
         yield m.start("cand"), m.end("cand"), 0.88
 
 
+_LATIN_UPPER = re.compile("[A-Z]")
+
+
 def en_title(scan: _Scan) -> Iterator[Hit]:
-    """A romanised name after an English title: Dr. Wang, Mr. Li, Prof. Zhang San (consultants, foreign staff)."""
+    """A romanised name after an English title: Dr. Wang, Mr. Li, Prof. Zhang San (consultants, foreign staff), or
+    after a kinship word in English notes (Husband Daniel joined)."""
     text = scan.text
-    if "M" not in text and "D" not in text and "P" not in text:
+    if not _LATIN_UPPER.search(text):
         return
     for m in _EN_NAME.finditer(text):
-        yield m.start("cand"), m.end("cand"), 0.85
+        g = "cand" if m.group("cand") else "kin"
+        if g == "cand" or m.group(g).lower() not in _LX.english_terms:
+            yield m.start(g), m.end(g), 0.85
 
 
 # one Hanyu Pinyin syllable (initial + final), as written in passports and English-language records
