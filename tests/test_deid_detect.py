@@ -248,6 +248,8 @@ def test_presidio_analyzer_with_jieba_engine():
     ("胆囊炎@早期行腹腔镜胆囊切除术。电脑族、老师、会计多见。", [], ["@早期行", "老师"]),  # a field separator, a word
     ("洛阳博爱健康体检中心\n受检者：（略）", ["博爱健康"], ["受检者"]),  # an adjective as the name's last word
     ("建议去上级医院进一步检查。", [], ["上级医院"]),
+    ("儿保记录：秦淮区妇幼保健所；转湘雅二附院。", ["秦淮区", "湘雅二"], ["儿保记录"]),  # more clinic endings
+    ("转当地卫生所，厂医务室随访。", [], ["当地卫生所", "厂医务室"]),
 ])
 def test_address_date_and_hospital_families(text: str, gone: list[str], kept: list[str]) -> None:
     out = deidentify_texts([text], DeidConfig())[0].text
