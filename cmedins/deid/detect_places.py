@@ -135,21 +135,44 @@ def _label_city_re() -> re.Pattern[str]:
     return re.compile(f"(?<![发产寄派衍滋])(?:{labels})\\s*[:：]?\\s*(?=[\u4e00-\u9fff]{{2}})")
 
 
-def _labelled_cities(text: str) -> list[Span]:
-    """A city or county named without 市/县 after an address label (长于郑州, 现居杭州, 老家是四川南充): jieba's
-    dictionary knows it as a place (ns). A province or a country alone stays (HIPAA keeps states)."""
+_LIFE_VERBS = "工作|生活|居住|定居|经商|打工|务工|逝世|去世|病逝|出生|长大|上学|读书|安家"
+# a city where a person lives, works or died, framed by the verbs around it: 在满洲里市经商, 2019年在武汉逝世, 坐标郑州
+_LIFE_CITY = re.compile(rf"(?:在|于|去|到|回到|来自)(?P<city>[\u4e00-\u9fff]{{2,6}}?)市?(?={_LIFE_VERBS})"
+                        r"|坐标(?P<c2>[\u4e00-\u9fff]{2,6}?)(?=[，,。；;\s]|$)")
+_LIFE_GATE = re.compile(f"坐标|{_LIFE_VERBS}")
+
+
+def _labelled_cities(text: str, labels: bool) -> list[Span]:
+    """A city or county named without 市/县 after an address label (长于郑州, 现居杭州, 老家是四川南充), or framed
+    by where a person lives, works or died (在满洲里市经商, 坐标郑州): jieba's dictionary knows it as a place (ns). A
+    province or a country alone stays (HIPAA keeps states). `labels`: the address gate found some label."""
     out = []
-    for m in _label_city_re().finditer(text):
-        words = tags(text[m.end():m.end() + 9], hmm=False)
-        start = end = m.end()
-        if words[0][0] in _PROVINCES and len(words) > 1:  # 四川南充: the province, then the city
-            end += len(words[0][0])
-            words = words[1:]
-        word, flag = words[0]
-        if flag == "ns" and len(word) >= 2 and word not in _PROVINCES and word not in _NOT_A_PLACE and \
-                not word.endswith("国") and word not in _COUNTRIES:
-            out.append(Span(start, end + len(word), "ADDRESS", 0.75, "labelled_city"))
+    for m in (_label_city_re().finditer(text) if labels else ()):
+        span = _city_at(text, m.end(), m.end() + 9)
+        if span:
+            out.append(span)
+    if _LIFE_GATE.search(text):
+        for m in _LIFE_CITY.finditer(text):
+            g = "city" if m.group("city") else "c2"
+            span = _city_at(text, m.start(g), m.end(g))
+            if span and span.end == m.end(g):  # the whole run is the place (在|满洲里|市经商), not a longer phrase
+                out.append(Span(span.start, span.end + (text[span.end:span.end + 1] == "市"), "ADDRESS", 0.75,
+                                "labelled_city"))
     return out
+
+
+def _city_at(text: str, start: int, stop: int) -> Span | None:
+    """The city (a province before it allowed) that starts at `start`, if jieba's first word there is one."""
+    words = tags(text[start:stop], hmm=False)
+    end = start
+    if words[0][0] in _PROVINCES and len(words) > 1:  # 四川南充: the province, then the city
+        end += len(words[0][0])
+        words = words[1:]
+    word, flag = words[0]
+    if flag == "ns" and len(word) >= 2 and word not in _PROVINCES and word not in _NOT_A_PLACE and \
+            not word.endswith("国") and word not in _COUNTRIES:
+        return Span(start, end + len(word), "ADDRESS", 0.75, "labelled_city")
+    return None
 
 
 _CITY_DISTRICT = re.compile(r"[\u4e00-\u9fff]{3,7}?[区县]")
@@ -219,8 +242,7 @@ def detect_addresses(text: str) -> list[Span]:
             out.append(Span(m.start("place"), m.end(), "ADDRESS", 0.75, "city_postcode"))
     if any("A" <= c <= "Z" for c in text):
         out += [Span(s, e, "ADDRESS", 0.8, "address_en") for s, e in _english_addresses(text)]
-    if gate:  # (the gate holds every address label)
-        out += _labelled_cities(text)
+    out += _labelled_cities(text, gate)
     if "区" in text or "县" in text:
         out += _city_districts(text)
     if "人" in text:
