@@ -250,7 +250,7 @@ def test_presidio_analyzer_with_jieba_engine():
     ("建议去上级医院进一步检查。", [], ["上级医院"]),
     ("儿保记录：秦淮区妇幼保健所；转湘雅二附院。", ["秦淮区", "湘雅二"], ["儿保记录"]),  # more clinic endings
     ("转当地卫生所，厂医务室随访。", [], ["当地卫生所", "厂医务室"]),
-    ("父亲早年在齐齐哈尔打工，后来在佳木斯市定居。", ["齐齐哈尔", "佳木斯"], ["父亲"]),  # where a person lived
+    ("父亲早年在牡丹江打工，后来在佳木斯市定居。", ["牡丹江", "佳木斯"], ["父亲"]),  # where a person lived
     ("求推荐医生，坐标洛阳。在北京治疗过，在国外工作。", ["洛阳"], ["北京", "国外"]),  # no life verb, no city
 ])
 def test_address_date_and_hospital_families(text: str, gone: list[str], kept: list[str]) -> None:
