@@ -198,3 +198,89 @@ def test_every_chinese_digit_of_a_year_reads_as_its_value(text: str, kept: str) 
     from cmedins.deid import DeidConfig, deidentify_texts
 
     assert deidentify_texts([text], DeidConfig(date_mode="year_month"))[0].text == kept
+
+
+def test_a_given_name_with_a_mildly_unusual_character_becomes_a_group_term() -> None:
+    """Kills the given-name character floor in `given_name_terms` (detect.py, `< -1.0`): 宇 of 宇航 scores about
+    -0.9, above the floor, so a group that names 滕宇航 also searches for 宇航; 一 of 一鸣 (-1.6) is below it."""
+    from cmedins.deid.detect import given_name_terms
+    from cmedins.deid.spans import Span
+
+    texts = ["患者滕宇航，男，12岁。", "患者甘一鸣，男，9岁。"]
+    spans = [[Span(2, 5, "PERSON", 0.9, "label_surname")], [Span(2, 5, "PERSON", 0.9, "label_surname")]]
+    assert [value for _, value, _ in given_name_terms(texts, spans)] == ["宇航"]
+
+
+def test_an_unpadded_two_digit_year_date_after_yu_is_a_date() -> None:
+    """Kills the look-back window of the unpadded `yy-m-d` date (detect_dates.py, `m.start() - 6`): 于 before 23-3-4
+    puts it in a date's place even when nothing after it (复诊, 入院 …) does; after a lab name it is a range."""
+    from cmedins.deid.detect_dates import detect_dates
+
+    text = "患者于23-3-4在外院行胃镜检查。"
+    assert [(text[s.start:s.end], s.entity_type) for s in detect_dates(text)] == [("23-3-4", "DATE")]
+    assert detect_dates("复查血钾12-3-4。") == []
+
+
+@pytest.mark.parametrize(("text", "name"), [("配偶秦有患高血压十余年。", "秦有"),
+                                            ("配偶东郭有患糖尿病，已控制。", "东郭有")])
+def test_a_one_character_given_name_after_a_kinship_word_before_huan(text: str, name: str) -> None:
+    """Kills the one-character given name of a kinship slot (detect_names.py `_name_end`: the character after the
+    given name, `gap + 1`, and `n_given = 1`): 有 is a stop elsewhere, but 配偶秦有患… names 秦有."""
+    from cmedins.deid.detect_names import detect_names
+
+    assert (name, "label_surname") in {(text[s.start:s.end], s.source) for s in detect_names(text)}
+
+
+@pytest.mark.parametrize("text", ["内科门诊 男 45岁", "专家门诊 男 58岁，主诉头痛。", "急诊留观 男 70岁"])
+def test_a_space_led_demographic_tail_needs_a_surname_before_it(text: str) -> None:
+    """Kills the space test of the demographic rule (detect_names.py, `m.group(0)[:1].isspace()`): before
+    ` 男 45岁` only a surname-first run is a name; a clinic or a ward status is not."""
+    from cmedins.deid.detect_names import detect_names
+
+    assert detect_names(text) == []
+    named = "张伟 男 65岁"
+    assert ("张伟", "demographic") in {(named[s.start:s.end], s.source) for s in detect_names(named)}
+
+
+def test_the_last_code_point_of_the_han_block_is_han_after_a_name() -> None:
+    """Kills `"\\u4e00" <= nxt <= "\\u9fff"` -> `<` in `_reads_as_name` (detect_names.py): U+9FFF (鿿, assigned in
+    Unicode 14) after a candidate reads as any other Han character does, not as a delimiter closing a name."""
+    from cmedins.deid.detect_names import detect_names
+
+    found = {c: [(s.start, s.end, s.source) for s in detect_names(f"患者王峰垚{c}头痛。")] for c in "\u9fff丂龥"}
+    assert found["\u9fff"] == found["丂"] == found["龥"]
+
+
+def test_the_last_code_point_of_the_han_block_is_part_of_an_institution_name() -> None:
+    """Kills `<= "\\u9fff"` -> `<` in `_name_before` (detect_places.py): the walk back over a hospital's name takes
+    U+9FFF (the CJK block's last code point) as a Han character, as it takes 滨."""
+    from cmedins.deid.detect_places import detect_institutions
+
+    for c in ("滨", "\u9fff"):
+        text = f"外院：转入{c}城医院治疗。"
+        assert (f"{c}城医院", "HOSPITAL") in {(text[s.start:s.end], s.entity_type) for s in detect_institutions(text)}
+
+
+def test_an_unlabelled_address_scores_by_its_strong_components() -> None:
+    """Kills the address score rule (detect_places.py, `labelled or n_strong >= 2`): an address with one strong
+    ending (路) and no label scores 0.7, one with three (省, 市, 路) 0.85; with threshold 0.8 only the second is
+    redacted."""
+    from cmedins.deid import DeidConfig, deidentify_texts
+    from cmedins.deid.detect_places import detect_addresses
+
+    one, three = "患者于金水区文化路附近摔倒。", "河南省郑州市文化路发生车祸。"
+    assert [(one[s.start:s.end], s.score) for s in detect_addresses(one) if s.source == "address"] == \
+        [("金水区文化路", 0.7)]
+    assert [(three[s.start:s.end], s.score) for s in detect_addresses(three) if s.source == "address"] == \
+        [("河南省郑州市文化路", 0.85)]
+    out = [r.text for r in deidentify_texts([one, three], DeidConfig(threshold=0.8, ner=False))]
+    assert out == [one, "[地址]发生车祸。"]
+
+
+def test_the_ner_recognizer_is_registered_only_when_asked_for() -> None:
+    """Kills `if ner:` -> `if not ner:` in `build_recognizers` (recognizers.py): the learned NER joins the presidio
+    recognizers only with ner=True (building the list loads no model)."""
+    from cmedins.deid.recognizers import build_recognizers
+
+    assert "ChineseNerPersonRecognizer" not in [r.name for r in build_recognizers()]
+    assert "ChineseNerPersonRecognizer" in [r.name for r in build_recognizers(ner=True)]
