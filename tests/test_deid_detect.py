@@ -318,6 +318,8 @@ def test_english_words_near_street_words_are_no_address(text: str) -> None:
     ("老人生于1931年腊月廿六，现居敬老院。", "生于", "腊月廿六"),  # a birthday in the lunar calendar
     ("生日：农历三月初九", "生日：", "三月初九"),
     ("1948年正月十五出生", "出生", "正月十五"),
+    ("先父生于一九三六年腊月，享年八十七岁。", "享年", "腊月"),  # a year in Chinese digits, a lunar month alone
+    ("于2022年3月1日（农历正月廿九）离世。", "离世", "正月廿九"),  # a lunar date alone, not a feast
 ])
 def test_a_lunar_date_goes(text: str, kept: str, gone: str) -> None:
     out = deidentify_texts([text], DeidConfig())[0].text

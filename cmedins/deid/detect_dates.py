@@ -84,12 +84,16 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _BIRTH_YEAR = re.compile(r"(?:出生于|(?:(?<![\u4e00-\u9fff])|(?<=[者人其]))生于|出生年份\s*[:：]?\s*|出生年\s*[:：]\s*)"
                          r"(?P<y>(?:18|19|20)\d{2})(?:\s*年)?(?![\d年月.\-/])"
                          r"|(?<!\d)(?P<y2>(?:18|19|20)\d{2})\s*年\s*(?=出生|生人|生(?![气活病产殖长理成日效育命存态物涯意]))")
-# a date of the lunar calendar, as older patients and obituaries give birthdays: 1929年腊月初八, 生于农历八月十五
+# a date of the lunar calendar, as older patients and obituaries give birthdays and deaths: 1929年腊月初八,
+# 一九二九年冬月, 生于农历八月十五, （农历十月廿六日）; a month alone only with a year and a month only the lunar
+# calendar names (冬月, 腊月, 正月); a lunar date alone not on a festival (中秋 is 八月十五 for everyone)
 _LUNAR_MD = (r"(?P<lm>十[一二]|[正一二三四五六七八九十冬腊])月(?P<ld>初[一二三四五六七八九十]|十[一二三四五六七八九]|"
-             r"二十[一二三四五六七八九]?|廿[一二三四五六七八九]|三十)")
-_LUNAR = re.compile(rf"(?P<y>(?:18|19|20)\d{{2}})\s*年\s*(?:农历|阴历)?\s*{_LUNAR_MD}"
-                    rf"|(?:(?<=生于)|(?<=出生)|(?<=生日))(?:是|为|[:：])?\s*(?P<cal>农历|阴历)\s*"
-                    rf"{_LUNAR_MD.replace('?P<l', '?P<m')}")
+             r"二十[一二三四五六七八九]?|廿[一二三四五六七八九]|三十)日?")
+_LUNAR = re.compile(r"(?:(?P<y>(?:18|19|20)\d{2})|(?P<cy>[〇零○一二三四五六七八九]{4}))\s*年\s*(?:农历|阴历)?\s*"
+                    rf"(?:{_LUNAR_MD}|(?P<mo>[正冬腊])月)"
+                    rf"|(?P<cal>农历|阴历)\s*{_LUNAR_MD.replace('?P<l', '?P<a')}")
+_FESTIVALS = frozenset(((1, 1), (1, 15), (2, 2), (5, 5), (7, 7), (7, 15), (8, 15), (9, 9), (12, 8), (12, 23),
+                        (12, 30)))
 _CN_NUM = {c: n for n, c in enumerate("〇一二三四五六七八九十", 0)}
 
 
@@ -217,12 +221,19 @@ def detect_dates(folded: str) -> list[Span]:
             out.append(Span(s, e, etype, score, f"date:{y}-{mo}-{d}:{kind}"))
     if "月" in folded and ("初" in folded or "十" in folded or "廿" in folded):
         for m in _LUNAR.finditer(folded):
-            lunar = "l" if m.group("lm") else "m"
-            y = int(m.group("y")) if m.group("y") else 0
-            mo, d = _lunar_number(m.group(lunar + "m")), _lunar_number(m.group(lunar + "d"))
+            y = int(m.group("y")) if m.group("y") else \
+                int("".join(str(_CN_DIGIT[c]) for c in m.group("cy"))) if m.group("cy") else 0
+            if m.group("mo"):
+                mo, d = _lunar_number(m.group("mo")), 0
+            else:
+                lunar = "l" if m.group("lm") else "a"
+                mo, d = _lunar_number(m.group(lunar + "m")), _lunar_number(m.group(lunar + "d"))
             is_birth = bool(birth_label.search(folded, max(0, m.start() - 10), m.start())) or \
-                bool(_BIRTH_AFTER.match(folded, m.end())) or not y
-            out.append(Span(m.start("y") if y else m.start("cal"), m.end(), "BIRTH_DATE" if is_birth else "DATE", 0.9,
+                bool(_BIRTH_AFTER.match(folded, m.end())) or folded.endswith(("生日", "生日是", "生日为", "生日："),
+                                                                             0, m.start())
+            if not y and not is_birth and (mo, d) in _FESTIVALS:
+                continue
+            out.append(Span(m.start(), m.end(), "BIRTH_DATE" if is_birth else "DATE", 0.9,
                             f"date:{y}-{mo}-{d}:lunar"))
     if "生" in folded:
         for m in _BIRTH_YEAR.finditer(folded):
