@@ -65,9 +65,11 @@ _MENTION = re.compile(r"(?:(?<![^\s/:：，,。；;!！?？（(【\[“\"])|(?<=
 _NICK_LABEL = re.compile(r"(?:用户名|昵称|网名|楼主|版主|游戏ID|账号昵称|微博名|发帖人|回帖人|发布人)\s*[:：]\s*"
                          r"(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)(?=[\s，,。；;！!？?（）()【】]|$)")
 
-# a forum reply's author: a line opening with the user's name and 回复 (青青子衿 回复：…), or 回复 #12 name：
-_REPLY = re.compile(r"^[ \t]*(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)[ \t]+回复\s*[:：]"
-                    r"|回复\s*#\d{1,5}\s*(?P<v2>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)\s*[:：]", re.MULTILINE)
+# a forum reply's author: a line opening with the user's name and 回复 (青青子衿 回复：…, Kobe824 回复 篮下无敌手：),
+# or 回复 #12 name：
+_USER = r"[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?"
+_REPLY = re.compile(rf"^[ \t]*(?P<value>{_USER})[ \t]+回复\s*(?:[:：]|(?P<v3>{_USER})\s*[:：])"
+                    rf"|回复\s*#\d{{1,5}}\s*(?P<v2>{_USER})\s*[:：]", re.MULTILINE)
 
 # cheap gates (a literal scan) before patterns that would otherwise be tried at every position
 _URL_GATE = re.compile(r"://|www\.|\.(?:com|cn|net|org|gov|edu|info|io|top|xyz|cc)")
@@ -168,9 +170,9 @@ def _detect_numbers(folded: str) -> list[Span]:
         add(Span(m.start("value"), m.end("value"), "SOCIAL_ACCOUNT", 0.9, "nickname_label"))
     if "回复" in folded:
         for m in _REPLY.finditer(folded):
-            g = "value" if m.group("value") else "v2"
-            if m.group(g) not in _role_words():  # 医生 回复：, 患者 回复：: a role, not a user name
-                add(Span(m.start(g), m.end(g), "SOCIAL_ACCOUNT", 0.85, "forum_reply"))
+            for g in ("value", "v2", "v3"):  # (Kobe824 回复 篮下无敌手：: both are users)
+                if m.group(g) and m.group(g) not in _role_words():  # 医生 回复：: a role, not a user name
+                    add(Span(m.start(g), m.end(g), "SOCIAL_ACCOUNT", 0.85, "forum_reply"))
     if "邮" in folded:
         for m in _POSTCODE.finditer(folded):
             add(Span(m.start(1), m.end(1), "ADDRESS", 0.9, "postcode"))
