@@ -330,6 +330,7 @@ def test_a_lunar_date_goes(text: str, kept: str, gone: str) -> None:
 @pytest.mark.parametrize(("text", "gone"), [
     ("云朵里的鱼 回复：我也是这样", "云朵里的鱼"), ("回复 #7 kk_2019：谢谢", "kk_2019"),  # forum users
     ("发帖人：半杯凉白开", "半杯凉白开"), ("kk_2019 回复 云朵里的鱼：同意", "云朵里的鱼"),  # the user replied to
+    ("康复经验都发在抖音：骨科小护士阿青，欢迎关注", "骨科小护士阿青"),  # a platform's user name in Han characters
 ])
 def test_forum_user_names_go(text: str, gone: str) -> None:
     res = deidentify_texts([text], DeidConfig(ner=False))[0]

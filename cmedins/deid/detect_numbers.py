@@ -61,8 +61,10 @@ _HANDLE = re.compile(r"(?:微信|WeChat|wechat|VX|vx|wx|QQ|qq|扣扣|微博|抖�
 _MENTION = re.compile(r"(?:(?<![^\s/:：，,。；;!！?？（(【\[“\"])|(?<=用户)|(?<=回复)|(?<=转发))"
                       r"@(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)"
                       r"(?=[\s：:，,。；;！!？?（）()@/【】\[\]“”\"]|$)")
-# a forum's or platform's name for a user, after its label: 楼主：风吹麦浪1988, 昵称：半杯凉白开, 游戏ID：Moyu丶
-_NICK_LABEL = re.compile(r"(?:用户名|昵称|网名|楼主|版主|游戏ID|账号昵称|微博名|发帖人|回帖人|发布人)\s*[:：]\s*"
+# a forum's or platform's name for a user, after its label: 楼主：风吹麦浪1988, 昵称：半杯凉白开, 游戏ID：Moyu丶,
+# 抖音：透析君阿强
+_NICK_LABEL = re.compile(r"(?:用户名|昵称|网名|楼主|版主|游戏ID|账号昵称|微博名|发帖人|回帖人|发布人|"
+                         r"(?:抖音|快手|小红书|视频号|微博|B站)(?:号|账号|ID|名)?)\s*[:：]\s*"
                          r"(?P<value>[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?)(?=[\s，,。；;！!？?（）()【】]|$)")
 
 # a forum reply's author: a line opening with the user's name and 回复 (青青子衿 回复：…, Kobe824 回复 篮下无敌手：),
