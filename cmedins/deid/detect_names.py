@@ -26,7 +26,7 @@ from typing import NamedTuple
 import jieba
 
 from cmedins.deid.detect_ner import EPONYM_AFTER, given_char_score, plausible_name
-from cmedins.deid.lexicon import lexicon
+from cmedins.deid.lexicon import lexicon, starts
 from cmedins.deid.postags import tags
 from cmedins.deid.spans import Span
 
@@ -127,8 +127,8 @@ def _patterns() -> _Patterns:
     verbs = "|".join(re.escape(w) for w in sorted(_CLAUSE_VERBS, key=lambda w: (-len(w), w)))
     kin_chars = "".join(sorted(_KIN_CHARS))
     return _Patterns(
-        title=re.compile(titles),
-        label=re.compile(labels),
+        title=re.compile(starts(lx.titles) + f"(?:{titles})"),
+        label=re.compile(starts(set(lx.strong_person_labels) | set(lx.weak_person_labels) | _KIN) + f"(?:{labels})"),
         demographic=re.compile(_DEMOGRAPHIC.pattern.replace("\\s*(?:", "(?:", 1)),
         clinic=re.compile(f"(?<=[于至到挂找请随])(?=(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)"
                           "(?:处(?![理置方于])|门诊|专家门诊|诊室|专家))"),
@@ -815,14 +815,15 @@ def label_spaced(scan: _Scan) -> Iterator[Hit]:
         yield m.start("cand"), m.end("cand"), 0.88
 
 
-_LATIN_UPPER = re.compile("[A-Z]")
+_EN_GATE = ("Dr", "Mr", "Ms", "Miss", "Prof", "usband", "ife ", "on ", "aughter", "other ", "ather ", "rother ",
+            "ister ", "uardian")  # a cheap literal scan before the pattern: most texts hold none of these
 
 
 def en_title(scan: _Scan) -> Iterator[Hit]:
     """A romanised name after an English title: Dr. Wang, Mr. Li, Prof. Zhang San (consultants, foreign staff), or
     after a kinship word in English notes (Husband Daniel joined)."""
     text = scan.text
-    if not _LATIN_UPPER.search(text):
+    if not any(w in text for w in _EN_GATE):
         return
     for m in _EN_NAME.finditer(text):
         g = "cand" if m.group("cand") else "kin"
@@ -957,7 +958,7 @@ _MINORITY_BEFORE = frozenset("者妇士师生属人员手妻夫子女母父儿�
 def _minority_parts_re() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """One name part, and where a run of parts starts (a lookahead, so runs may overlap) and how far it goes."""
     alts = "|".join(re.escape(p) for p in _LX.minority_name_parts)  # longest first, as the lexicon sorts them
-    return re.compile(alts), re.compile(f"(?=((?:{alts})+))")
+    return re.compile(alts), re.compile(f"{starts(_LX.minority_name_parts)}(?=((?:{alts})+))")
 
 
 def minority_name(scan: _Scan) -> Iterator[Hit]:
@@ -1284,6 +1285,8 @@ def called_name(scan: _Scan) -> Iterator[Hit]:
 _DOUBLED = re.compile(r"(?:(?P<kid>我家|我们家|孩子|女儿|儿子|小孩|闺女|外孙|孙子|孙女|患儿)叫?)?"
                       r"(?P<n>(?P<c>[\u4e00-\u9fff])(?P=c))"
                       r"(?P<parent>的?(?:妈妈|爸爸|奶奶|爷爷|姥姥|姥爷|外婆|外公|家长|妈|爸))?")
+_DOUBLED_GATE = ("我家", "我们家", "孩子", "女儿", "儿子", "小孩", "闺女", "外孙", "孙子", "孙女", "患儿", "妈", "爸",
+                 "奶奶", "爷爷", "姥", "外婆", "外公", "家长")
 _DOUBLED_MAX_FREQ = 100  # 天天, 慢慢, 星星, 点点: words; 糖糖, 诺诺, 乐乐: names
 
 
@@ -1291,6 +1294,8 @@ def doubled_name(scan: _Scan) -> Iterator[Hit]:
     """A child's doubled name (叠字名: 糖糖, 诺诺, 凯凯) after a word for one's child (我家糖糖8个月) or before a
     parent (诺诺妈妈): parents' posts and school or ward notes call children so. Doubled words (天天, 慢慢) stay."""
     text = scan.text
+    if not any(w in text for w in _DOUBLED_GATE):
+        return
     for m in _DOUBLED.finditer(text):
         if not (m.group("kid") or m.group("parent")):
             continue

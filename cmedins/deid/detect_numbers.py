@@ -13,7 +13,7 @@ import re
 from functools import cache
 
 from cmedins.deid.checksums import gb11643_valid, luhn_valid, plausible_birth
-from cmedins.deid.lexicon import lexicon
+from cmedins.deid.lexicon import lexicon, starts
 from cmedins.deid.spans import Span
 
 _SEP = r"[ \-]?"
@@ -100,7 +100,8 @@ def _label_regex() -> re.Pattern[str]:
         parts.append(f"(?P<{entity}>{words})")
     # label, optional "号/号码", a separator, then the value
     return re.compile(
-        "(?:" + "|".join(parts) + r")(?:号码|号)?\s*(?:[:：#＃=]|为|是|[(（][^)）]{0,6}[)）])?\s*"
+        starts(w for e in _LABELLED_TYPES for w in ctx.get(e, ())) + "(?:" + "|".join(parts) +
+        r")(?:号码|号)?\s*(?:[:：#＃=]|为|是|[(（][^)）]{0,6}[)）])?\s*"
         r"(?P<value>[A-Za-z0-9][A-Za-z0-9_\-.@*]{0,40})"  # * : a half-masked value (4401****1234) still leaks
     )
 

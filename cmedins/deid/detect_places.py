@@ -14,7 +14,7 @@ from functools import cache
 from importlib.resources import files
 
 from cmedins.deid.boundaries import name_start
-from cmedins.deid.lexicon import lexicon
+from cmedins.deid.lexicon import lexicon, starts
 from cmedins.deid.postags import tags
 from cmedins.deid.spans import Span
 
@@ -61,9 +61,9 @@ def _regexes() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pa
     addr_re = re.compile(f"(?:{comp}){{2,}}(?:[0-9]{{1,5}}(?![0-9]))?")
     comp_re = re.compile(comp)
     hosp = "|".join(re.escape(w) for w in lx.hospital_suffixes)
-    hosp_re = re.compile(f"(?:{hosp})(?:[{HAN}]{{0,6}}?(?:分院|院区|门诊部))?")
+    hosp_re = re.compile(f"{starts(lx.hospital_suffixes)}(?:{hosp})(?:[{HAN}]{{0,6}}?(?:分院|院区|门诊部))?")
     org = "|".join(re.escape(w) for w in lx.org_suffixes)
-    org_re = re.compile(f"(?:{org})")
+    org_re = re.compile(f"{starts(lx.org_suffixes)}(?:{org})")
     labels = "|".join(re.escape(w) for w in lx.address_labels)
     admin = "市|自治州|州|地区|盟|县|区|旗|镇|乡|村"  # a province alone is kept (HIPAA keeps states)
     single_re = re.compile(f"(?<![发产寄派衍滋])(?:{labels})\\s*[:：]?\\s*(?P<place>[{HAN}]{{2,8}}?(?:{admin}))"
