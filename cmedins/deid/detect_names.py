@@ -1153,8 +1153,9 @@ def author(scan: _Scan) -> Iterator[Hit]:
 # 师, 生, 士...; `name_role_end_chars.txt`) or are kinship words, like role_field's labels but without the colon.
 # 护工, 交警, 保姆, 雇主, 司机, 房东, 老板, 经理, 书记, 会计, 保安; and a department: 胸外科孔令辉
 _NOUN_ROLE_END = frozenset("工警姆主机东板理记计安科")
-_ROLE_WORD = re.compile(r"(?:" + "|".join(sorted((re.escape(k) for k in _KIN if len(k) >= 2), key=len, reverse=True))
-                        + r"|[\u4e00-\u9fff]{1,4}[" + "".join(sorted(_ROLE_END | _NOUN_ROLE_END)) + r"])[ \u3000]?")
+_ROLE_WORD = re.compile(r"(?:" + starts(k for k in _KIN if len(k) >= 2) + "(?:" +
+                        "|".join(sorted((re.escape(k) for k in _KIN if len(k) >= 2), key=len, reverse=True)) +
+                        r")|[\u4e00-\u9fff]{1,4}[" + "".join(sorted(_ROLE_END | _NOUN_ROLE_END)) + r"])[ \u3000]?")
 # what may follow the name in a clause: a delimiter, or a verb or preposition that starts the rest of it
 _AFTER_ROLE_NAME = _NAME_END | frozenset("称述诉说讲在也已陪随来于的之向给与及和等均今昨曾将从到被把对住系去回送带处")
 

@@ -66,7 +66,8 @@ def _regexes() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pa
     org_re = re.compile(f"{starts(lx.org_suffixes)}(?:{org})")
     labels = "|".join(re.escape(w) for w in lx.address_labels)
     admin = "市|自治州|州|地区|盟|县|区|旗|镇|乡|村"  # a province alone is kept (HIPAA keeps states)
-    single_re = re.compile(f"(?<![发产寄派衍滋])(?:{labels})\\s*[:：]?\\s*(?P<place>[{HAN}]{{2,8}}?(?:{admin}))"
+    single_re = re.compile(f"{starts(lx.address_labels)}(?<![发产寄派衍滋])(?:{labels})\\s*[:：]?\\s*"
+                           f"(?P<place>[{HAN}]{{2,8}}?(?:{admin}))"
                            f"(?![{HAN}]{{0,1}}(?:{han_end}))")
     return addr_re, comp_re, hosp_re, org_re, single_re
 
@@ -91,7 +92,8 @@ def _gate_regex() -> re.Pattern[str]:
     lx = lexicon()
     words = sorted(set(lx.address_strong) | set(lx.address_labels), key=lambda w: (-len(w), w))
     nums = "|".join(re.escape(w) for w in lx.address_numeric_strong)
-    return re.compile("|".join(re.escape(w) for w in words) + f"|[0-9{_NUM}A-Za-z](?:{nums})|[0-9]-[0-9]")
+    return re.compile(starts(words, also=f"{_NUM}A-Za-z") + "(?:" + "|".join(re.escape(w) for w in words) +
+                      f"|[0-9{_NUM}A-Za-z](?:{nums})|[0-9]-[0-9])")
 
 
 # an address in English or pinyin (Room 1203, No. 88 Xueyuan Road, Haidian District, Beijing): a house number and a
@@ -132,7 +134,8 @@ _COUNTRIES = frozenset("日本 加拿大 澳大利亚 新加坡 新西兰 马来
 @cache
 def _label_city_re() -> re.Pattern[str]:
     labels = "|".join(re.escape(w) for w in lexicon().address_labels)
-    return re.compile(f"(?<![发产寄派衍滋])(?:{labels})\\s*[:：]?\\s*(?=[\u4e00-\u9fff]{{2}})")
+    return re.compile(f"{starts(lexicon().address_labels)}(?<![发产寄派衍滋])(?:{labels})\\s*[:：]?\\s*"
+                      f"(?=[\u4e00-\u9fff]{{2}})")
 
 
 _LIFE_VERBS = "工作|生活|居住|定居|经商|打工|务工|逝世|去世|病逝|出生|长大|上学|读书|安家"
