@@ -175,3 +175,116 @@ def test_an_empty_parquet_file_allowed_to_be_empty_still_reports_its_columns(tmp
     pq.write_table(pa.table({"record_id": pa.array([], pa.string())}), path)
     with pytest.raises(IngestError, match="patient_id"):
         read_all(SourceSpec.from_dict(spec))
+
+
+# -- seed-6 survivors (2026-11-30) ---------------------------------------------------------------------------------
+
+
+def test_scalar_fields_of_a_contract_are_coerced_from_text() -> None:
+    """Kills coerce.py `spec.type == "bool"` -> `> "bool"` and `if_else(is_true, True, ...)` -> `False`: a source
+    read against a contract with bool / int32 fields (record.v1 has none at the top level) gets true/false from
+    the accepted spellings and integers from digits; anything else is a wrong type."""
+    import pyarrow as pa
+
+    from cmedins.contracts import Contract, FieldSpec
+    from cmedins.ingest.coerce import coerce_batch
+    from cmedins.ingest.mapping import ColumnMap
+
+    contract = Contract("probe", 1, (FieldSpec("flag", "bool"), FieldSpec("n", "int32")))
+    columns = {"flag": pa.array(["yes", "否", "maybe", None, " TRUE "]), "n": pa.array(["12", "3", "x", None, "-7"])}
+    arrays, fails = coerce_batch(columns, 5, ColumnMap({"flag": "flag", "n": "n"}, ()), contract)
+    assert [a.to_pylist() for a in arrays] == [[True, False, None, None, True], [12, 3, None, None, -7]]
+    assert fails.first.tolist() == [-1, -1, 0, -1, -1] and fails.kinds == [("wrong_type", "flag", "not a bool value")]
+
+
+def test_a_reject_and_a_row_fill_a_batch_of_two(tmp_path: Path) -> None:
+    """Kills csv_reader.py `len(good) + len(rejects) >= batch_rows` -> `^`: a batch of the exact reader holds
+    `batch_rows` rows read, kept and rejected together (1 ^ 1 is 0, not 2)."""
+    rows: list = [good_row(i) for i in range(1, 6)]
+    rows[1] = ["R-short", "P1"]  # row 2: wrong column count
+    path = write_csv(tmp_path / "r.csv", rows, "gb18030")
+    batches = list(read_csv(path, "gb18030", ",", 2))
+    assert [b.rows for b in batches] == [[1], [3, 4], [5]]
+    assert [len(b.rejects) for b in batches] == [1, 0, 0]
+
+
+def test_a_large_crlf_file_takes_the_fast_path(tmp_path: Path) -> None:
+    """Kills csv_reader.py `crs == crlfs` -> `crs is crlfs`: equal counts above 256 are different int objects,
+    and a CRLF file of a few hundred lines must still go to DuckDB, not to the slow exact reader."""
+    from cmedins.ingest.csv_reader import _fast_path_safe
+
+    path = write_csv(tmp_path / "w.csv", [good_row(i) for i in range(1, 301)])  # csv.writer ends lines with CRLF
+    assert path.read_bytes().count(b"\r\n") > 300
+    assert _fast_path_safe(path)
+    path.write_bytes(path.read_bytes() + b"x\ry\r\n")
+    assert not _fast_path_safe(path)  # a lone CR: the exact reader
+
+
+def test_a_crlf_split_between_two_16_mib_reads_is_one_line_end(tmp_path: Path) -> None:
+    """Kills csv_reader.py `last == b"\\r"` -> `last < b"\\r"` in `_fast_path_safe` (which reads 16 MiB at a time):
+    a CR ending one read and an LF starting the next are one CRLF; an LF ending one read and an LF starting the
+    next are no CR at all."""
+    from cmedins.ingest.csv_reader import _fast_path_safe
+
+    path = tmp_path / "big.csv"
+    body = b"a" * ((1 << 24) - 1)
+    path.write_bytes(body + b"\r\nb\r\n")
+    assert _fast_path_safe(path)
+    path.write_bytes(body + b"\n\nb\n")
+    assert _fast_path_safe(path)
+
+
+def test_quoted_line_breaks_stay_on_the_fast_path_from_three_columns() -> None:
+    """Kills csv_reader.py `ncols < 3` -> `ncols == 3` in `_may_hold_swallowed_rows`: with three or more columns
+    only a line break followed by a whole row's worth of delimiters sends the file to the exact reader; with
+    fewer columns (too few delimiters to tell) any line break does."""
+    import pyarrow as pa
+
+    from cmedins.ingest.csv_reader import _may_hold_swallowed_rows
+    from cmedins.ingest.raw import RawBatch
+
+    def batch(*cells: str) -> RawBatch:
+        return RawBatch("s", [1], {f"c{i}": pa.array([c]) for i, c in enumerate(cells)}, lambda i: "{}")
+
+    assert not _may_hold_swallowed_rows(batch("胸痛\n3天", "b", "c"), ",")
+    assert _may_hold_swallowed_rows(batch("胸痛\nR2,P2,H", "b", "c"), ",")
+    assert _may_hold_swallowed_rows(batch("胸痛\n3天", "b"), ",")
+    assert _may_hold_swallowed_rows(batch("胸痛\n3天"), ",")
+    assert not _may_hold_swallowed_rows(batch("胸痛3天", "b"), ",")
+
+
+def test_a_duckdb_error_is_cut_at_200_characters() -> None:
+    """Kills duckdb_reader.py `[:200]` -> `[:201]`: the error's first line, quoted literals blanked, at most 200
+    characters."""
+    from cmedins.ingest.duckdb_reader import _duckdb_error
+
+    assert _duckdb_error(ValueError("x" * 300 + "\nsecond line")) == "x" * 200
+    assert _duckdb_error(ValueError("Could not convert '张三' to INT32")) == "Could not convert '…' to INT32"
+    assert _duckdb_error(ValueError("")) == "ValueError"
+
+
+def test_the_complete_last_line_of_a_short_file_is_evidence_of_its_encoding(tmp_path: Path) -> None:
+    """Kills file_checks.py `len(head) == _SAMPLE` -> `<=`: only a sample cut at _SAMPLE bytes may end in half a
+    line; a shorter file's last line (no final newline) is whole and counts towards the three lines needed."""
+    from cmedins.ingest import IngestError
+    from cmedins.ingest.file_checks import check_file
+
+    path = tmp_path / "g.csv"
+    path.write_bytes("record_id,hospital\nR1,第一医院\nR2,第二医院\nR3,第三医院".encode("gb18030"))
+    with pytest.raises(IngestError, match="not UTF-8: it reads as GB18030"):
+        check_file(path, csv_spec(path))
+
+
+def test_a_source_read_from_yaml_gets_the_csv_checks(tmp_path: Path) -> None:
+    """Kills file_checks.py `spec.kind == "csv"` -> `is`: a recipe's kind comes from YAML, a string equal to but
+    not the same object as the literal "csv", and its header must still be checked for the delimiter."""
+    import yaml
+
+    from cmedins.ingest import IngestError, SourceSpec
+    from cmedins.ingest.file_checks import check_file
+
+    path = tmp_path / "s.csv"
+    path.write_text("record_id;patient_id;hospital\nR1;P1;H\n", encoding="utf-8")
+    spec = SourceSpec.from_dict(yaml.safe_load(f"name: s\nkind: csv\npath: {path}\n"))
+    with pytest.raises(IngestError, match="delimiter: \";\""):
+        check_file(path, spec)

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from conftest import write_recipe
 
 from cmedins.build import main
+from cmedins.registry import RegistryError
 from cmedins.runner.hashing import file_sha256, json_sha256
 from cmedins.runner.lock import BuildInUse, build_lock
-from cmedins.runner.recipe import RecipeError, load_recipe
+from cmedins.runner.recipe import Recipe, RecipeError, load_recipe
 from cmedins.runner.report import Accounting, record_accounting
 from cmedins.runner.runner import StageResult
+from cmedins.stage import StageContext, StageOutput, get_stage, register_stage
 
 
 def _recipe(tmp_path: Path, stages=None, **overrides) -> Path:
@@ -260,3 +265,143 @@ def test_report_bars_scale_to_the_largest_count() -> None:
     assert rows[4] == "| c | 0 |  |"
     assert _bar_table({"x": 1})[2] == f"| x | 1 | {'█' * 30} |"  # the default width
     assert _bar_table({"a": 1000, "b": 1})[3] == "| b | 1 | █ |"  # a count too small for a block still shows one
+
+
+# -- seed-6 survivors (2026-11-30): which processes run a stage's batches, a whole-table stage that yields pieces,
+# a cached stage's seconds, the default size of a synthetic source, an output with more records than were used ----
+
+PROBE_MAP, PROBE_PIECES = "mut_probe_map", "mut_probe_pieces"
+
+
+@dataclass(frozen=True)
+class _ProbeOptions:
+    """The probe stages take no options."""
+
+
+def _probe_map(table: pa.Table, config: _ProbeOptions, ctx: StageContext) -> StageOutput:
+    """Keeps every row; counts the batches by the `workers` their context was given."""
+    return StageOutput(kept=table, stats={f"workers:{ctx.workers}": 1})
+
+
+def _probe_pieces(table: pa.Table, config: _ProbeOptions, ctx: StageContext):
+    """A whole-table stage that yields its output in two pieces (as dedup and mix do)."""
+    half = table.num_rows // 2
+    yield StageOutput(kept=table.slice(0, half), stats={f"workers:{ctx.workers}": 1})
+    yield StageOutput(kept=table.slice(half))
+
+
+for _name, _fn, _kind in ((PROBE_MAP, _probe_map, "map"), (PROBE_PIECES, _probe_pieces, "reduce")):
+    try:
+        get_stage(_name)
+    except RegistryError:
+        register_stage(_name, config=_ProbeOptions, kind=_kind)(_fn)
+
+
+def _probe_run(tmp_path: Path, monkeypatch, name: str, workers: int) -> tuple[StageResult, list, list]:
+    """Run probe stage `name` over a 6-row input in 3 row groups; return its result, the `workers` of each batch
+    job run in the build process, and each pool the runner asked for as (pool workers, the jobs' workers)."""
+    import cmedins.runner.runner as runner
+    from cmedins.runner import worker
+
+    inp = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"x": list(range(6))}), inp, row_group_size=2)
+    inline, pools = [], []
+
+    def run_batch(job):
+        inline.append(job.workers)
+        return worker.run_batch(job)
+
+    def run_in_pool(bc, stage, jobs, task, workers):
+        pools.append((workers, [j.workers for j in jobs]))
+        for j in jobs:  # here, not in a spawn pool: the test needs only what the runner asked for
+            worker.run_batch(j)
+
+    monkeypatch.setattr(runner, "run_batch", run_batch)
+    monkeypatch.setattr(runner, "_run_in_pool", run_in_pool)
+    recipe = Recipe(path=tmp_path / "r.yaml", name="r", version="0", seed=0, batch_rows=2, workers=workers,
+                    sources=[])
+    bc = runner.BuildContext(recipe=recipe, out_dir=tmp_path / f"out-{name}-{workers}")
+    upstream = _sr("up", 6, 6, 0, output=inp, output_sha256="up")
+    result = runner.run_stage(bc, get_stage(name), {}, upstream, forced=False)
+    assert pq.read_table(result.output).column("x").to_pylist() == list(range(6))
+    return result, inline, pools
+
+
+def test_with_one_worker_map_batches_run_in_the_build_process(tmp_path: Path, monkeypatch) -> None:
+    """Kills runner.py `workers == 1 or len(todo) <= 1` -> `== 0` / `and`: with `workers: 1` the batches run one
+    after another in the build process (no spawn pool to start), each job told it has one process."""
+    result, inline, pools = _probe_run(tmp_path, monkeypatch, PROBE_MAP, workers=1)
+    assert (inline, pools) == ([1, 1, 1], [])
+    assert result.stats == {"workers:1": 3}
+
+
+def test_map_jobs_get_one_process_and_a_whole_table_job_gets_the_recipes_workers(tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    """Kills runner.py `workers=1 if stage.kind == "map" else bc.recipe.workers` -> `2 if` / `!=`: a map batch
+    runs in one pool worker and must not start processes of its own; a whole-table stage's single job (in a
+    one-process pool of its own when its input has several batches) gets the recipe's `workers`."""
+    result, inline, pools = _probe_run(tmp_path, monkeypatch, PROBE_MAP, workers=3)
+    assert (inline, pools) == ([], [(3, [1, 1, 1])])
+    assert result.stats == {"workers:1": 3}
+    result, inline, pools = _probe_run(tmp_path, monkeypatch, PROBE_PIECES, workers=3)
+    assert (inline, pools) == ([], [(1, [3])])
+    assert result.stats == {"workers:3": 1}
+
+
+def test_a_whole_table_stage_may_yield_its_output_in_pieces(tmp_path: Path, monkeypatch) -> None:
+    """Kills worker.py `parts / kept_name` -> `parts + kept_name` (the branch for a stage that yields pieces):
+    the pieces are written, in order, into the batch's kept part and assembled into the stage's output."""
+    result, inline, pools = _probe_run(tmp_path, monkeypatch, PROBE_PIECES, workers=1)
+    assert (result.rows_in, result.kept, result.quarantined) == (6, 6, 0) and result.accounted
+    assert pq.read_table(result.output).column("x").to_pylist() == list(range(6))
+
+
+def test_a_cached_stage_reports_the_seconds_its_check_took(tmp_path: Path, monkeypatch) -> None:
+    """Kills runner.py `time.perf_counter() - start` -> `* start` on the cached path: a cache hit reports the
+    seconds between start and end of its check, not a product of two clock readings."""
+    import types
+
+    import cmedins.runner.runner as runner
+
+    first, _, _ = _probe_run(tmp_path, monkeypatch, PROBE_MAP, workers=1)
+    assert not first.cached
+    clock = iter([1000.0, 1000.25])
+    monkeypatch.setattr(runner, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    again, inline, _ = _probe_run(tmp_path, monkeypatch, PROBE_MAP, workers=1)
+    assert again.cached and inline == [] and again.seconds == 0.25
+
+
+def test_a_synthetic_source_has_2000_records_unless_the_recipe_says(tmp_path: Path, monkeypatch) -> None:
+    """Kills sources.py `raw.get("records", 2000)` -> 1999 (and the other defaults of a synthetic source); the
+    generator is replaced by a recorder: only the options it is asked for matter here."""
+    import cmedins.synth
+    from cmedins.runner.sources import resolve_source
+
+    calls = []
+
+    def generate(records, seed, out, **kw):
+        calls.append((records, seed, kw))
+        out.mkdir(parents=True, exist_ok=True)
+
+    monkeypatch.setattr(cmedins.synth, "generate", generate)
+    spec = resolve_source({"name": "s", "kind": "synthetic"}, tmp_path, workers=2)
+    assert calls == [(2000, 0, {"corrupt_rate": 0.0, "fmt": "parquet", "encoding": "utf-8", "workers": 2})]
+    assert spec == {"name": "s", "kind": "parquet", "path": str(tmp_path / "sources" / "s" / "records.parquet"),
+                    "encoding": "utf-8"}
+    resolve_source({"name": "s", "kind": "synthetic", "records": 2000}, tmp_path, workers=2)
+    assert len(calls) == 1  # the same options: the generated source is reused
+    resolve_source({"name": "s", "kind": "synthetic", "records": 1999}, tmp_path, workers=2)
+    assert calls[1][0] == 1999
+
+
+def test_an_output_with_more_records_than_the_fan_out_used_is_a_mismatch_that_keeps_the_quarantine(
+        tmp_path: Path) -> None:
+    """Kills report.py `max(later, 0)` -> `max(later, -1)`: when the final output holds one record more than the
+    fan-out used (a bug upstream), the quarantine count stays what the stages quarantined and the check fails."""
+    output = tmp_path / "o.parquet"
+    keys = [f"r{i}" for i in range(91)]
+    pq.write_table(pa.table({"source_record_hash": keys, "source": ["records"] * 91}), output)
+    results = [_sr("ingest", 100, 97, 3), _sr("deid", 97, 95, 2),
+               _sr("tasks", 95, 400, 0, fan_out=True, inputs_used=90, inputs_quarantined=5)]
+    acc = record_accounting(results, output)
+    assert (acc.published, acc.quarantined, acc.left_out_later) == (91, 10, -1) and not acc.ok
