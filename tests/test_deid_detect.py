@@ -361,6 +361,19 @@ def test_public_registry_accessions_stay_and_record_codes_go() -> None:
     assert "20230001234" not in res.text
 
 
+@pytest.mark.parametrize("text", [
+    "荣获2022—2023学年度校级奖学金。",  # a year range
+    "参考文献格式见GB/T 7714-2015。",  # a standard
+    "狂犬疫苗按0-3-7-14-28天程序接种。",  # a schedule of days
+    "予头孢呋辛（批号 B2306117）静滴。",  # a drug's lot
+    "国药准字Z20053011，口服。",  # a drug's approval
+    "预交金2,000.00元　退费原因：出院结算。",  # an amount's 元 before a padding space is no surname
+])
+def test_numbers_that_are_no_ones_stay(text: str) -> None:
+    assert deidentify_texts([text], DeidConfig(ner=False))[0].text == text
+    assert "[病案号]" in deidentify_texts(["住院号 2306117"], DeidConfig(ner=False))[0].text
+
+
 def test_a_long_run_of_address_units_is_read_in_linear_time() -> None:
     """The English address search once backtracked over every unit from every start (a 12,000-character run of
     `Room 12 ` did not finish and was stopped); units are now only looked for in a bounded window before a street."""

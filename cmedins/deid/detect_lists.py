@@ -68,8 +68,8 @@ def sibling_name(value: str, lax: bool = False) -> bool:
         return not any(lx.starts_with_allowed(part) for part in re.split("[·•]", value))
     n_sur = _surname_len(value)
     given = value[n_sur:]
-    if not n_sur or not 1 <= len(given) <= 2:
-        return False
+    if not n_sur or not 1 <= len(given) <= 2 or "某" in given or value == value[0] * 2:
+        return False  # (张某: already masked in the source, kept like the masked names the rules find; 哈哈)
     if _protected(value) or value in lx.names.not_a_name or value in lx.names.kinship or \
             value in lx.names.care_roles:
         return False

@@ -44,8 +44,13 @@ _LONG_DIGITS = re.compile(r"(?<![0-9.])(\d(?:[ \-]?\d){6,})(?![0-9]|\.\d|\s?(?:m
                           re.IGNORECASE)
 _CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-]?\d{7,}[A-Za-z0-9]*)(?![A-Za-z0-9.])")
 # Accessions of public registries in the code's shape: a variant (dbSNP rs1799983), a trial (NCT04280705), a ClinVar
-# record (RCV000012345), a PubMed Central article (PMC7092803). They name no person: not replaced.
-_PUBLIC_CODE = re.compile(r"(?<![A-Za-z0-9])(?:rs\d+|NCT\d{8}|[RSV]CV\d{9}|PMC\d{6,8})(?![A-Za-z0-9])")
+# record (RCV000012345), a PubMed Central article (PMC7092803), a drug's approval (国药准字H10900089), a standard
+# (GB/T 7714-2015); and numbers that are no one's: a year range (2023-2024学年), a schedule of days (0-3-7-14-28),
+# a drug's lot (批号2212057). They name no person: not replaced.
+_PUBLIC_CODE = re.compile(r"(?<![A-Za-z0-9])(?:rs\d+|NCT\d{8}|[RSV]CV\d{9}|PMC\d{6,8})(?![A-Za-z0-9])"
+                          r"|(?<=国药准字)\s*[A-Z]\d{8}|(?:GB|YY|WS|ISO)(?:/T)?\s*\d+(?:[.\-]\d+)*"
+                          r"|(?<!\d)(?:19|20)\d{2}-(?:19|20)\d{2}(?!\d)|(?<![\d\-])\d{1,2}(?:-\d{1,2}){3,}(?![\d\-])"
+                          r"|(?<=批号)[:：]?\s*[A-Za-z0-9\-]+|(?<=批次)[:：]?\s*[A-Za-z0-9\-]+")
 # IPv6: eight hex groups, or fewer with one "::" (2001:db8::8a2e:370:7334); needs at least two colons and a letter
 # or 4-digit group so that times (10:30:15) never match; a label's own 6 (IPv6：2001:db8::1, the colon folded) is
 # not part of it
@@ -220,7 +225,8 @@ def _numeric(folded: str, add) -> None:
             add(Span(m.start(1), m.end(1), "BANK_CARD", 0.92, "card_luhn"))
     for m in _PASSPORT_BARE.finditer(folded):
         add(Span(m.start(1), m.end(1), "PASSPORT", 0.8, "passport_shape"))
-    public = [m.span() for m in _PUBLIC_CODE.finditer(folded)]
+    public = [(m.start() + len(m.group()) - len(m.group().lstrip(":： ")), m.end())
+              for m in _PUBLIC_CODE.finditer(folded)]
     for m in _LONG_DIGITS.finditer(folded):
         if not any(s <= m.start(1) and m.end(1) <= e for s, e in public):
             add(Span(m.start(1), m.end(1), "MEDICAL_RECORD_NO", 0.55, "long_number"))

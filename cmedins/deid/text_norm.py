@@ -92,8 +92,9 @@ def _padding_closes(text: str, i: int) -> bool:
 
     lx = lexicon()
     sur, before = text[i - 1], text[i - 2:i - 1]
-    if sur not in lx.surnames or (sur in lx.weak_surnames and before not in _SLOT_BEFORE and _HAN.match(before)):
-        return False
+    if sur not in lx.surnames or (sur in lx.weak_surnames and before not in _SLOT_BEFORE and _HAN.match(before)) or \
+            before.isdigit():
+        return False  # (1,280.00元　退费: an amount's unit, not a surname)
     run = 0
     while i + 1 + run < len(text) and run < 3 and _HAN.match(text[i + 1 + run]):
         run += 1
