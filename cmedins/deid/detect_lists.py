@@ -12,8 +12,13 @@ name; authors' affiliation digits and asterisks stripped), except the items hold
 words before or after it (助手钟毓秀, 左建华主任). So 张三、高血压病史 is no list of names, while 作者：冉思远1，钟瀚2，
 甘露1 is one.
 
+Layouts make lists too, with items between spaces or in cells rather than between separators: a roster line
+(A班：景悦 花蕾 段宏), a table's column, a sign-off line of `label：value` pairs (检查医师：林森　记录：木兰) and names
+with bracketed affiliations (晏紫（ICU）、席梦（产科）). Every item of such a list must be surname-first.
+
 The speakers of a chat or a transcript are such a list too, one per line: when one line-opening label
-(宋晓梅：在护士站) is a found name, the other labels that read as names are names (文静：找到了).
+(宋晓梅：在护士站) is a found name, or a speaker speaks twice, the other labels that read as names are names
+(文静：找到了).
 """
 
 from __future__ import annotations
@@ -104,9 +109,8 @@ def _anchored(items: list[tuple[int, int]], persons: list[tuple[int, int]]) -> l
 
 
 def list_siblings(text: str, spans: list[Span]) -> Iterator[Span]:
-    """PERSON spans for the unfound items of every list of names in `text` that holds a found PERSON: lists
-    separated by 、，, (`_lists`), rosters separated by spaces (`_rosters`) and the columns of a table
-    (`table_columns`)."""
+    """PERSON spans for the unfound items of every list of names in `text` that holds a found PERSON (the lists of
+    `_item_lists`)."""
     persons = sorted((s.start, s.end) for s in spans if s.entity_type == "PERSON")
     if not persons:
         return
@@ -153,7 +157,7 @@ def _item_lists(text: str) -> Iterator[tuple[list[tuple[int, int]], bool, bool]]
         yield _items(text, lo, hi), False, False
     for items in _rosters(text):
         yield items, True, True
-    for items in table_columns(text):
+    for items in _table_columns(text):
         yield items, True, True
     for items in _sign_off_values(text):
         yield items, True, False
@@ -178,6 +182,7 @@ def _rosters(text: str) -> Iterator[list[tuple[int, int]]]:
         yield [(w.start(), w.end()) for w in _WORD_RUN.finditer(text, m.start("items"), m.end("items"))]
 
 
+_LINE = re.compile(r"[^\n]+")
 # one `label：value` pair of a sign-off line (检查医师：林森　记录：木兰, 审核/调配：雷鸣), the value up to a space
 _SIGN_OFF_PAIR = re.compile(r"[^\s:：]{1,8}[:：][ \t\u3000]*(?P<v>[\u4e00-\u9fff]{2,4})(?=[ \t\u3000]|$)", re.MULTILINE)
 
@@ -194,7 +199,6 @@ def _sign_off_values(text: str) -> Iterator[list[tuple[int, int]]]:
             yield pairs
 
 
-_LINE = re.compile(r"[^\n]+")
 # names with an affiliation in brackets, listed: 一等奖：晏紫（ICU）、席梦（产科）
 _AFFILIATED = re.compile(r"(?P<n>[\u4e00-\u9fff]{2,4})[（(][^（）()\n]{1,20}[）)](?=[、，,；;]|$)", re.MULTILINE)
 
@@ -221,7 +225,7 @@ _CELL_SEP = re.compile(r"[|｜\t]")
 _MIN_TABLE_ROWS = 2
 
 
-def table_columns(text: str) -> Iterator[list[tuple[int, int]]]:
+def _table_columns(text: str) -> Iterator[list[tuple[int, int]]]:
     """The name-shaped cells of each column of each table in `text` (lines cut by | or tabs into the same number
     of cells, two lines or more), top to bottom: a column that holds one found name is a column of names
     (|晏秋生|K+|6.8|, |和平|Glu|1.9|). Cells that are not 2-4 Han characters (times, values) or are a person
