@@ -1243,7 +1243,7 @@ def bed_name(scan: _Scan) -> Iterator[Hit]:
 
 # a school class and its pupil, as school clinics and notices write them: 三(2)班何必 发热, 初二（3）班上官晓婉，
 # 高二（1）班：司徒嘉怡 (the grade, the class number in brackets, 班)
-CLASS_BEFORE = re.compile(r"(?:[初高][一二三]|[一二三四五六七八九]年级|大[一二三四五]|[一二三四五六])[ \t\u3000]*"
+_CLASS_BEFORE = re.compile(r"(?:[初高][一二三]|[一二三四五六七八九]年级|大[一二三四五]|[一二三四五六])[ \t\u3000]*"
                           r"[（(][ \t\u3000]*(?:\d{1,2}|[一二三四五六七八九十]{1,2})[ \t\u3000]*[）)][ \t\u3000]*班"
                           r"[ \t\u3000]*[:：]?[ \t\u3000]*")
 
@@ -1253,7 +1253,7 @@ def class_name(scan: _Scan) -> Iterator[Hit]:
     text = scan.text
     if "班" not in text:
         return
-    for m in CLASS_BEFORE.finditer(text):
+    for m in _CLASS_BEFORE.finditer(text):
         end = _surname_name(text, m.end(), _NAME_END | _STOP, words_ok=True)
         if end:
             yield m.end(), end, 0.8
@@ -1283,11 +1283,10 @@ def called_name(scan: _Scan) -> Iterator[Hit]:
 
 
 # a child's doubled name (糖糖, 诺诺) where a child or a parent is spoken of: 我家糖糖8个月, 诺诺妈妈请联系…
-_DOUBLED = re.compile(r"(?:(?P<kid>我家|我们家|孩子|女儿|儿子|小孩|闺女|外孙|孙子|孙女|患儿)叫?)?"
-                      r"(?P<n>(?P<c>[\u4e00-\u9fff])(?P=c))"
-                      r"(?P<parent>的?(?:妈妈|爸爸|奶奶|爷爷|姥姥|姥爷|外婆|外公|家长|妈|爸))?")
-_DOUBLED_GATE = ("我家", "我们家", "孩子", "女儿", "儿子", "小孩", "闺女", "外孙", "孙子", "孙女", "患儿", "妈", "爸",
-                 "奶奶", "爷爷", "姥", "外婆", "外公", "家长")
+_KID_WORDS = ("我们家", "我家", "孩子", "女儿", "儿子", "小孩", "闺女", "外孙", "孙子", "孙女", "患儿")
+_PARENT_WORDS = ("妈妈", "爸爸", "奶奶", "爷爷", "姥姥", "姥爷", "外婆", "外公", "家长", "妈", "爸")
+_DOUBLED = re.compile(f"(?:(?P<kid>{'|'.join(_KID_WORDS)})叫?)?(?P<n>(?P<c>[\u4e00-\u9fff])(?P=c))"
+                      f"(?P<parent>的?(?:{'|'.join(_PARENT_WORDS)}))?")
 _DOUBLED_MAX_FREQ = 100  # 天天, 慢慢, 星星, 点点: words; 糖糖, 诺诺, 乐乐: names
 
 
@@ -1295,7 +1294,7 @@ def doubled_name(scan: _Scan) -> Iterator[Hit]:
     """A child's doubled name (叠字名: 糖糖, 诺诺, 凯凯) after a word for one's child (我家糖糖8个月) or before a
     parent (诺诺妈妈): parents' posts and school or ward notes call children so. Doubled words (天天, 慢慢) stay."""
     text = scan.text
-    if not any(w in text for w in _DOUBLED_GATE):
+    if not any(w in text for w in (*_KID_WORDS, *_PARENT_WORDS)):
         return
     for m in _DOUBLED.finditer(text):
         if not (m.group("kid") or m.group("parent")):
