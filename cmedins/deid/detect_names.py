@@ -26,7 +26,7 @@ from typing import NamedTuple
 import jieba
 
 from cmedins.deid.detect_ner import EPONYM_AFTER, given_char_score, plausible_name
-from cmedins.deid.lexicon import lexicon, starts
+from cmedins.deid.lexicon import lexicon, person_words, starts
 from cmedins.deid.postags import tags
 from cmedins.deid.spans import Span
 
@@ -593,12 +593,7 @@ def escort(scan: _Scan) -> Iterator[Hit]:
         yield s, e, 0.8
 
 
-@cache
-def _lao_before() -> tuple[str, ...]:
-    """What may stand right before 老/小 + surname: 患者老梁, 我是小覃, 找老王, 司机老崔, 邻居小陈."""
-    lx = _LX
-    return ("患者", "病人", "患儿", "是", "的", "叫", "找", *lx.names.person_nouns, *lx.names.kinship,
-            *lx.names.care_roles)
+_LAO_BEFORE = ("是", "的", "叫", "找")  # (and the person words: 患者老梁, 我是小覃, 找老王, 司机老崔, 邻居小陈)
 
 
 def lao_surname(scan: _Scan) -> Iterator[Hit]:
@@ -612,7 +607,7 @@ def lao_surname(scan: _Scan) -> Iterator[Hit]:
         return
     for m in scan.p.lao.finditer(text):
         if m.start() > 0 and "\u4e00" <= text[m.start() - 1] <= "\u9fff" and \
-                not text.endswith(_lao_before(), 0, m.start()):
+                not text.endswith((*_LAO_BEFORE, *person_words()), 0, m.start()):
             continue  # 大小便: inside other text; after a role or a person noun it is a person (司机老崔)
         after = text[m.end():m.end() + 1]
         if m.group("sur") in lx.weak_surnames and (m.group("p") == "小" or after not in "，,、。；; "):
@@ -970,7 +965,7 @@ def minority_name(scan: _Scan) -> Iterator[Hit]:
     done = 0
     for m in runs.finditer(text):
         i = m.start()
-        if i < done or (text[i - 1:i] not in _MINORITY_BEFORE and not text.endswith(_lao_before(), 0, i)):
+        if i < done or (text[i - 1:i] not in _MINORITY_BEFORE and not text.endswith(person_words(), 0, i)):
             continue  # (选手次仁多布, 消防员买合木提: after a person noun too)
         e, n_parts = i, 0
         for part in one_part.finditer(m.group(1)):  # the parts of the run, while under 8 characters

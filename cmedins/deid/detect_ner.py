@@ -21,7 +21,7 @@ from functools import cache
 
 import jieba
 
-from cmedins.deid.lexicon import lexicon
+from cmedins.deid.lexicon import lexicon, person_words
 from cmedins.deid.spans import Span
 from cmedins.deid.text_norm import simplified
 
@@ -248,15 +248,6 @@ _LABEL_GAP = " \t\u3000:："  # between a role word and the name: 核对：明�
 
 
 @cache
-def _context_words() -> tuple[str, ...]:
-    """Words right before a person's name: labels, roles, kinship, person nouns (longest first)."""
-    lx = lexicon()
-    words = set(lx.strong_person_labels) | set(lx.weak_person_labels) | lx.names.kinship | lx.names.care_roles | \
-        set(lx.names.person_nouns)
-    return tuple(sorted(words, key=len, reverse=True))
-
-
-@cache
 def _title_after() -> re.Pattern[str]:
     """What follows a person's name: a title or a greeting (黎明医生, 黎明叔叔, 冷静您好)."""
     titles = [t for t in lexicon().titles if "某" not in t] + ["您好", "你好"]
@@ -286,7 +277,7 @@ def _person_context(text: str, s: int, e: int) -> bool:
     saying after it (嘉怡诉), a party or kin after it (小宇（化名）, 萨沙的祖父), it opens a line as a chat's or
     interview's speaker (小雯：我来), or it is the whole value of a short field (记录：木兰　审核：…)."""
     before = text[max(0, s - 8):s].rstrip(_LABEL_GAP)
-    return before.endswith(_context_words()) or _title_after().match(text, e) is not None or \
+    return before.endswith(person_words()) or _title_after().match(text, e) is not None or \
         _DEMOGRAPHIC.match(text, e) is not None or _SAYS_AFTER.match(text, e) is not None or \
         _person_after().match(text, e) is not None or (text[s - 1:s] in ("", "\n") and text[e:e + 1] in ("：", ":")) \
         or (_FIELD_BEFORE.search(text, max(0, s - 8), s) is not None and _FIELD_END.match(text, e) is not None)

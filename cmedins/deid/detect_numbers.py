@@ -13,7 +13,7 @@ import re
 from functools import cache
 
 from cmedins.deid.checksums import gb11643_valid, luhn_valid, plausible_birth
-from cmedins.deid.lexicon import lexicon, starts
+from cmedins.deid.lexicon import lexicon, person_words, starts
 from cmedins.deid.spans import Span
 
 _SEP = r"[ \-]?"
@@ -179,7 +179,7 @@ def _detect_numbers(folded: str) -> list[Span]:
     if "回复" in folded:
         for m in _REPLY.finditer(folded):
             for g in ("value", "v2", "v3"):  # (Kobe824 回复 篮下无敌手：: both are users)
-                if m.group(g) and m.group(g) not in _role_words():  # 医生 回复：: a role, not a user name
+                if m.group(g) and m.group(g) not in person_words():  # 医生 回复：: a role, not a user name
                     add(Span(m.start(g), m.end(g), "SOCIAL_ACCOUNT", 0.85, "forum_reply"))
     if "邮" in folded:
         for m in _POSTCODE.finditer(folded):
@@ -233,13 +233,6 @@ def _numeric(folded: str, add) -> None:
     for m in _CODE.finditer(folded):
         if m.span(1) not in public:
             add(Span(m.start(1), m.end(1), "MEDICAL_RECORD_NO", 0.55, "alnum_code"))
-
-
-@cache
-def _role_words() -> frozenset[str]:
-    lx = lexicon()
-    return frozenset((*lx.strong_person_labels, *lx.weak_person_labels, *lx.names.person_nouns, *lx.names.kinship,
-                      *lx.names.care_roles))
 
 
 _CHECK_DIGIT = re.compile(r"[(（][0-9A][)）]")

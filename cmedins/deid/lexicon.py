@@ -211,3 +211,13 @@ def starts(words: Iterable[str], also: str = "") -> str:
     one-character class rejects almost every position at once (the number-label scan ran 4x faster). It changes
     no match."""
     return "(?=[" + "".join(sorted({re.escape(w[0]) for w in words if w})) + also + "])"
+
+
+@cache
+def person_words() -> tuple[str, ...]:
+    """Words right before a person's name (longest first): person labels, kinship, care roles, person nouns. What
+    stands after one of them names someone (患者张三, 司机老崔, 翻译娜塔莎, 医生 回复：…)."""
+    lx = lexicon()
+    words = set(lx.strong_person_labels) | set(lx.weak_person_labels) | lx.names.kinship | lx.names.care_roles | \
+        set(lx.names.person_nouns)
+    return tuple(sorted(words, key=len, reverse=True))
