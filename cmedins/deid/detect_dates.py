@@ -94,18 +94,12 @@ _LUNAR = re.compile(r"(?:(?P<y>(?:18|19|20)\d{2})|(?P<cy>[〇零○一二三四�
                     rf"|(?P<cal>农历|阴历)\s*{_LUNAR_MD.replace('?P<l', '?P<a')}")
 _FESTIVALS = frozenset(((1, 1), (1, 15), (2, 2), (5, 5), (7, 7), (7, 15), (8, 15), (9, 9), (12, 8), (12, 23),
                         (12, 30)))
-_CN_NUM = {c: n for n, c in enumerate("〇一二三四五六七八九十", 0)}
+_LUNAR_MONTHS = {"正": 1, "冬": 11, "腊": 12}
 
 
 def _lunar_number(word: str) -> int:
     """初八 -> 8, 十五 -> 15, 廿三 -> 23, 正 -> 1, 冬 -> 11, 腊 -> 12 (the lunar months and days in words)."""
-    word = word.removeprefix("初").replace("廿", "二十")
-    if word in ("正", "冬", "腊"):
-        return {"正": 1, "冬": 11, "腊": 12}[word]
-    if "十" not in word:
-        return _CN_NUM[word]
-    tens, _, units = word.partition("十")
-    return (_CN_NUM[tens] if tens else 1) * 10 + (_CN_NUM[units] if units else 0)
+    return _LUNAR_MONTHS.get(word) or _cn_int(word.removeprefix("初").replace("廿", "二十"))
 
 
 # a time after a date belongs to it (2024-05-26 12:47, 2020年10月25日11时7分)
@@ -229,8 +223,7 @@ def detect_dates(folded: str) -> list[Span]:
                 lunar = "l" if m.group("lm") else "a"
                 mo, d = _lunar_number(m.group(lunar + "m")), _lunar_number(m.group(lunar + "d"))
             is_birth = bool(birth_label.search(folded, max(0, m.start() - 10), m.start())) or \
-                bool(_BIRTH_AFTER.match(folded, m.end())) or folded.endswith(("生日", "生日是", "生日为", "生日："),
-                                                                             0, m.start())
+                bool(_BIRTH_AFTER.match(folded, m.end()))
             if not y and not is_birth and (mo, d) in _FESTIVALS:
                 continue
             out.append(Span(m.start(), m.end(), "BIRTH_DATE" if is_birth else "DATE", 0.9,
