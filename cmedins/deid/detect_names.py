@@ -844,7 +844,7 @@ _ROMAN_CAPS = re.compile(r"(?<![A-Za-z])([A-Z]{2,6})[ \u00a0]([A-Z]{2,12})(?![A-
 def _romanised() -> re.Pattern[str]:
     """Two capitalised words, the first possibly a common English given name (data/name_romanised.txt)."""
     given = "|".join(_LX.english_given_names)
-    return re.compile(rf"(?<![A-Za-z])(?:(?P<en>{given})|(?P<a>[A-Z][a-z]{{0,6}}))(?:[ \u00a0]|-)"
+    return re.compile(rf"(?=[A-Z])(?<![A-Za-z])(?:(?P<en>{given})|(?P<a>[A-Z][a-z]{{0,6}}))(?:[ \u00a0]|-)"
                       r"(?P<b>[A-Z][a-z]{1,11})(?![A-Za-z])")
 
 
