@@ -29,6 +29,7 @@ from cmedins.deid.detect_ner import EPONYM_AFTER, given_char_score, plausible_na
 from cmedins.deid.lexicon import lexicon, person_words, starts
 from cmedins.deid.postags import tags
 from cmedins.deid.spans import Span
+from cmedins.deid.text_norm import has_capital
 
 jieba.setLogLevel(60)
 
@@ -865,7 +866,7 @@ def romanised_name(scan: _Scan) -> Iterator[Hit]:
     two syllables, so English words that happen to be pinyin (China, Dining) still need a listed surname next to
     them. Pairs may overlap (Subject Chen Meiling: the second and third words are the name)."""
     text = scan.text
-    if not any("A" <= c <= "Z" for c in text):
+    if not has_capital(text):
         return
     surnames = _LX.pinyin_surnames
     pattern, pos = _romanised(), 0

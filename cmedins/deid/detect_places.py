@@ -17,6 +17,7 @@ from cmedins.deid.boundaries import name_start
 from cmedins.deid.lexicon import lexicon, starts
 from cmedins.deid.postags import tags
 from cmedins.deid.spans import Span
+from cmedins.deid.text_norm import has_capital
 
 HAN = "\u4e00-\u9fff"
 _NUM = "0-9一二三四五六七八九十百零〇甲乙丙丁"
@@ -243,7 +244,7 @@ def detect_addresses(text: str) -> list[Span]:
     for m in _CITY_POSTCODE.finditer(text):  # 华西医院麻醉科，成都 610041；: an affiliation's city and postcode
         if [flag for _, flag in tags(m.group("place"))] == ["ns"]:  # a place name for jieba (not 结果 123456)
             out.append(Span(m.start("place"), m.end(), "ADDRESS", 0.75, "city_postcode"))
-    if any("A" <= c <= "Z" for c in text):
+    if has_capital(text):
         out += [Span(s, e, "ADDRESS", 0.8, "address_en") for s, e in _english_addresses(text)]
     out += _labelled_cities(text, gate)
     if "区" in text or "县" in text:
