@@ -662,3 +662,45 @@ def test_the_first_character_lookahead_changes_no_match() -> None:
     led = re.compile(starts(words) + "(?:" + bare.pattern + ")")
     assert [m.span() for m in led.finditer(text)] == [m.span() for m in bare.finditer(text)]
     assert len(list(led.finditer(text))) == 7
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("复核药师：车\n发药时间：09:10", "车"),  # a surname alone fills the field to the line's end
+    ("巡回护士：丁香　洗手护士：姜红", "丁香"),  # a herb's name, but jieba reads it as a person's: the field decides
+    ("会诊：心内科\n值班医师：华山\n", "华山"),  # a place's name (and a hospital's) as a name, to the line's end
+])
+def test_a_role_field_filled_by_one_name_is_a_name_even_when_a_word(text: str, name: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert name not in res.text, res.text
+
+
+@pytest.mark.parametrize("text", [
+    "责任医师：高血压",  # a disease where a name should stand stays: jieba reads it as no name
+    "执行护士：当归\n",  # a herb jieba reads as a herb
+    "值班医生：同意",  # a verb
+    "主治医师：于\n",  # a weak surname alone (于 is a preposition first)
+    "医生：平卧，不要起身。",  # a dialogue's speaker label, then advice: the value does not fill the field
+])
+def test_a_role_field_keeps_a_medical_word_or_a_verb(text: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert res.text == text, res.text
+
+
+@pytest.mark.parametrize(("text", "alias"), [
+    ("联系人：患者女儿邱雅文（Wendy）", "Wendy"),  # an English name in brackets after a found name
+    ("姓名：郑家豪（CHENG Ka Ho）", "CHENG Ka Ho"),  # a romanised name in capitals, three words
+    ("患者之子聂远航（小名：豆包）陪同", "豆包"),  # a marked other name, a word
+    ("同事Grace（林佩珊）帮忙叫了救护车", "Grace"),  # the Latin name before a bracket holding the found name
+])
+def test_the_other_name_in_brackets_of_a_found_name_is_a_name(text: str, alias: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=True))[0]
+    assert alias not in res.text, res.text
+
+
+@pytest.mark.parametrize("text", [
+    "患者蔡文博（ICU）转入",  # an acronym: the ward, no name
+    "患者蔡文博（内科）",  # a department in brackets
+])
+def test_a_bracket_after_a_name_holding_no_name_stays(text: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=True))[0]
+    assert text.split("（")[1] in res.text, res.text

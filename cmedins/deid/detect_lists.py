@@ -306,6 +306,43 @@ def speaker_names(text: str, spans: list[Span]) -> Iterator[Span]:
             yield Span(s, e, "PERSON", _SCORE, SOURCE)
 
 
+# A person's other name in brackets right after (or before) a found name: 陳美玲（CHAN Mei-ling）, 唐宁（Tony）,
+# 黑子（真名何黑）, Aisha（阿依夏）. Latin: capitalised words, with a lower-case letter or two or more words (not an
+# acronym alone: 晏紫（ICU） is an affiliation). Han: a name-shaped item, any 2-4 characters after a marker (真名).
+_LATIN_ALIAS = r"[A-Z][A-Za-z'’\-]*(?:,? [A-Z][A-Za-z'’\-]*){0,3}"
+_ALIAS_MARK = r"(?:真名|原名|本名|化名|英文名|实名|又名|小名|乳名|别名|曾用名)[:：]?"
+_ALIAS_AFTER = re.compile(rf"[ \t\u3000]*[（(](?:(?P<latin>{_LATIN_ALIAS})|(?P<mark>{_ALIAS_MARK})?"
+                          r"(?P<han>[\u4e00-\u9fff]{2,4}))[）)]")
+_ALIAS_BEFORE = re.compile(rf"(?<![A-Za-z])(?P<latin>{_LATIN_ALIAS})[ \t\u3000]*[（(]$")
+
+
+def alias_names(text: str, spans: list[Span]) -> Iterator[Span]:
+    """PERSON spans for the other name a found PERSON carries in brackets (see _ALIAS_AFTER), and for a Latin name
+    whose bracket holds a found PERSON (Coco（李可可）). A part found already (CHAN Mei) is completed (Mei-ling)."""
+    persons = [(s.start, s.end) for s in spans if s.entity_type == "PERSON"]
+    if not persons or not any(c in text for c in "（("):
+        return
+    cover = _covered(text, spans)
+    for ps, pe in persons:
+        m = _ALIAS_AFTER.match(text, pe)
+        if m is not None:
+            g = "latin" if m.group("latin") else "han"
+            s, e = m.start(g), m.end(g)
+            if not all(cover[s:e]) and (_latin_alias(m.group(g)) if g == "latin" else
+                                        (m.group("mark") and not _protected(m.group(g))) or sibling_name(m.group(g))):
+                yield Span(s, e, "PERSON", _SCORE, SOURCE)
+        b = _ALIAS_BEFORE.search(text, max(0, ps - 40), ps)
+        if b is not None and text[ps - 1:ps] in "（(" and not all(cover[b.start():b.end("latin")]) and \
+                _latin_alias(b.group("latin")):
+            yield Span(b.start(), b.end("latin"), "PERSON", _SCORE, SOURCE)
+
+
+def _latin_alias(value: str) -> bool:
+    words = value.replace(",", " ").split()
+    return (any(c.islower() for c in value) or len(words) >= 2) and \
+        not any(w.lower() in lexicon().english_terms for w in words)
+
+
 _GIVEN_MIN_MEAN, _GIVEN_MIN_CHAR = 0.2, -1.0  # 秀梅, 国平, 思琪 pass; 主诉, 诊断, 备注, 楼主, 医嘱 do not
 
 

@@ -1084,7 +1084,7 @@ def _surname_name(text: str, i: int, closed_by: frozenset[str], allow_space: boo
     end = i + n_sur + gap + n_given
     if n_given == 0:
         return 0
-    if any(text.startswith(t, k) for k in range(i + n_sur, end) for t in _LX.titles):
+    if _title_at(text, i + n_sur, end):
         return 0  # 王老师, 王医生: a surname and a title (surname_title's case), not a given name
     word = text[i:end].replace(" ", "")
     if _allowed(text, i, end) or word in _NOT_A_NAME or word in _STOP_WORD_SET or word in _KIN_OR_ROLE:
@@ -1129,9 +1129,42 @@ def role_field(scan: _Scan) -> Iterator[Hit]:
     if ":" not in text and "：" not in text:
         return
     for m in _ROLE_FIELD.finditer(text):
-        end = _surname_name(text, m.end(), _NAME_END, allow_space=True, words_ok=True)
+        end = _surname_name(text, m.end(), _NAME_END, allow_space=True, words_ok=True) or \
+            _whole_field_value(text, m.end())
         if end:
             yield m.end(), end, 0.85
+
+
+# where a role field's value ends when the whole value is the name: the line, a full-width space (the next field
+# of a sign-off line) or a tab; not a comma (医生：平卧，不要动 is a doctor speaking in a dialogue)
+_FIELD_VALUE_END = frozenset("\n\t\u3000") | {""}
+
+
+def _whole_field_value(text: str, i: int) -> int:
+    """End of a role field's value that is a person although the name checks refuse it, because it fills the field
+    to its end: a surname alone (医师：祁⏎, 随访人：廖) or a name that is also a herb or a place (器械护士：丁香,
+    会诊医生：蒲公英, 上级医师：华山). Still no verb or function word (医生：同意), no weak surname alone, and no
+    protected word unless jieba reads it as a name or a place."""
+    n_sur = _surname_len(text, i)
+    if not n_sur:
+        return 0
+    if text[i + n_sur:i + n_sur + 1] in _FIELD_VALUE_END:  # the surname alone
+        return i + n_sur if n_sur == 2 or text[i] not in _LX.weak_surnames else 0
+    n = next((k for k in (2, 1) if all("\u4e00" <= c <= "\u9fff" for c in text[i + n_sur:i + n_sur + k]) and
+              i + n_sur + k <= len(text) and text[i + n_sur + k:i + n_sur + k + 1] in _FIELD_VALUE_END), 0)
+    word = text[i:i + n_sur + n]
+    if not n or word in _NOT_A_NAME or \
+            word in _KIN_OR_ROLE or word in _STOP_WORD_SET or _function_word(word) or \
+            _title_at(text, i + n_sur, i + n_sur + n):
+        return 0
+    if _allowed(text, i, i + n_sur + n) and tags(word, hmm=False)[0][1] not in ("nr", "ns"):
+        return 0  # a protected word that jieba reads as a name or a place may be one here; 高血压 may not
+    return i + n_sur + n
+
+
+def _title_at(text: str, start: int, end: int) -> bool:
+    """A title starts somewhere in text[start:end] (王医生: a surname and a title, not a given name)."""
+    return any(text.startswith(t, k) for k in range(start, end) for t in _LX.titles)
 
 
 def author(scan: _Scan) -> Iterator[Hit]:
