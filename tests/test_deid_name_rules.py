@@ -458,6 +458,16 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             "阿曼籍旅客，发热3天。",
         ],
     ),
+    "dotted_name": (
+        [
+            ("陪诊：阿不都拉·买合木提。", "阿不都拉·买合木提"),  # between delimiters
+            ("主讲嘉宾：玛丽·居里叶，", "玛丽·居里叶"),  # a transliterated Western name
+        ],
+        [
+            "详见《素问·阴阳应象大论》。",  # a book's chapter
+            "引自伤寒杂病论·辨脉法，",  # a first part too long for a name
+        ],
+    ),
     "called_name": (
         [
             ("宝宝叫朵朵，两岁，发热1天。", "朵朵"),
@@ -480,6 +490,16 @@ RULE_CASES: dict[str, tuple[list, list]] = {
         [
             "天天妈妈都来陪护。",  # a doubled word (every day)
             "鼻子里长了个豆豆，很疼。",  # no child or parent around it
+        ],
+    ),
+    "signed_name": (
+        [
+            ("感谢三病区全体医护！——患者家属 \n——春兰", "春兰"),  # a given name signing a letter
+            ("以上情况属实。——司徒静", "司徒静"),
+        ],
+        [
+            "全文完——转载请注明",
+            "血压控制——尚可",
         ],
     ),
 }
@@ -704,3 +724,33 @@ def test_the_other_name_in_brackets_of_a_found_name_is_a_name(text: str, alias: 
 def test_a_bracket_after_a_name_holding_no_name_stays(text: str) -> None:
     res = deidentify_texts([text], DeidConfig(ner=True))[0]
     assert text.split("（")[1] in res.text, res.text
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("孩子妈妈柴晓燕在外地上班，由奶奶带", "柴晓燕"),  # colloquial kinship words are kinship words
+    ("男朋友鲁一鸣陪同就诊", "鲁一鸣"),
+    ("邻床的老蔡吧，昨晚一直咳", "老蔡"),  # 老 + surname before a particle of speech
+    ("护工小滕和家属都在", "小滕"),  # and before a conjunction
+    ("陪护：艾合买提·吐逊，患者之子", "艾合买提·吐逊"),  # a name with an interpunct, alone between delimiters
+    ("丈夫伊力哈木·托乎提陪同", "伊力哈木·托乎提"),  # minority name parts joined by an interpunct
+    ("她一直念叨女儿“慧敏”什么时候来", "慧敏"),  # a quoted given name after a kinship word
+    ("病友们，祝大家早日康复！——秋菊\n", "秋菊"),  # a signature after a dash, ending the line
+])
+def test_colloquial_and_written_name_forms(text: str, name: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert name not in res.text, res.text
+
+
+@pytest.mark.parametrize("text", [
+    "方剂出自《金匮要略·血痹虚劳病脉证并治》。",  # a book's chapter in brackets
+    "典出伤寒杂病论·辨脉法，",  # a chapter without brackets: a first part too long for a name
+    "我妈妈高血压十年了",  # a kinship word before a disease
+    "爸爸高兴地说可以出院了",  # a colloquial kinship word before an adverb: no name slot
+    "妈妈都来了，孩子不哭了",
+    "大小便正常，小时候体健",  # 小 + a character that makes a word
+    "全文完——转载",  # a dash before a word, no signature
+    "他总说“没事”就好",  # a quoted phrase, no name
+])
+def test_colloquial_forms_leave_words(text: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert res.text == text, res.text

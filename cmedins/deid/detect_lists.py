@@ -302,7 +302,7 @@ def speaker_names(text: str, spans: list[Span]) -> Iterator[Span]:
         value = text[s:e]
         if value in person_labels or any(cover[s:e]):
             continue
-        if sibling_name(value) or (chat and _given_name(value)):
+        if sibling_name(value) or (chat and given_name_alone(value)):
             yield Span(s, e, "PERSON", _SCORE, SOURCE)
 
 
@@ -346,7 +346,7 @@ def _latin_alias(value: str) -> bool:
 _GIVEN_MIN_MEAN, _GIVEN_MIN_CHAR = 0.2, -1.0  # 秀梅, 国平, 思琪 pass; 主诉, 诊断, 备注, 楼主, 医嘱 do not
 
 
-def _given_name(value: str) -> bool:
+def given_name_alone(value: str) -> bool:
     """Two characters that read as a given name alone: name-typical characters (`given_char_score`), no protected
     word, no common word unless the dictionary knows it as a name (or a place: 建国 is tagged one)."""
     lx = lexicon()

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import jieba
 
+from cmedins.deid.detect_lists import given_name_alone, sibling_name
 from cmedins.deid.detect_ner import EPONYM_AFTER, given_char_score, plausible_name
 from cmedins.deid.lexicon import lexicon, person_words, starts
 from cmedins.deid.postags import tags
@@ -134,7 +135,8 @@ def _patterns() -> _Patterns:
         clinic=re.compile(f"(?<=[于至到挂找请随])(?=(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)"
                           "(?:处(?![理置方于])|门诊|专家门诊|诊室|专家))"),
         lao=re.compile(f"(?P<p>[老小])(?P<sur>{sur})"
-                       "(?=[，,、。；;\\s]|因|于|诉|自|今|近|来|入|男|女|$)"),
+                       "(?=[，,、。；;\\s？?！!”\"]|因|于|诉|自|今|近|来|入|男|女|$"
+                       "|[吧吗呢啊呀和跟与说在也都的])"),  # (老伴老曹吧？, 单位的老唐和小范在…: speech)
         escort=re.compile(f"(?P<sur>{sur})(?P<given>[{HAN}]{{1,2}}?)(?={_ESCORT_VERBS})"),
         clause=re.compile(f"(?:^|(?<=[。；;！!？?\\n\\r\\t ：:，,]))(?P<sur>{sur})"
                           f"(?P<given>[{HAN}]{{1,2}}?)(?={verbs})"),
@@ -954,7 +956,8 @@ _MINORITY_BEFORE = frozenset("者妇士师生属人员手妻夫子女母父儿�
 def _minority_parts_re() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """One name part, and where a run of parts starts (a lookahead, so runs may overlap) and how far it goes."""
     alts = "|".join(re.escape(p) for p in _LX.minority_name_parts)  # longest first, as the lexicon sorts them
-    return re.compile(alts), re.compile(f"{starts(_LX.minority_name_parts)}(?=((?:{alts})+))")
+    # parts may be joined by an interpunct, as Uyghur and Kazakh names are written (买买提·艾山)
+    return re.compile(alts), re.compile(f"{starts(_LX.minority_name_parts)}(?=((?:{alts})(?:[·•]?(?:{alts}))*))")
 
 
 def minority_name(scan: _Scan) -> Iterator[Hit]:
@@ -969,8 +972,9 @@ def minority_name(scan: _Scan) -> Iterator[Hit]:
         if i < done or (text[i - 1:i] not in _MINORITY_BEFORE and not text.endswith(person_words(), 0, i)):
             continue  # (选手次仁多布, 消防员买合木提: after a person noun too)
         e, n_parts = i, 0
-        for part in one_part.finditer(m.group(1)):  # the parts of the run, while under 8 characters
-            if part.start() >= 8:
+        run = m.group(1)
+        for part in one_part.finditer(run):  # the parts of the run, while under 8 characters (and its dots)
+            if part.start() - run.count("·", 0, part.start()) - run.count("•", 0, part.start()) >= 8:
                 break
             e, n_parts = i + part.end(), n_parts + 1
         # one part alone may be a word (乌兰 the city, 阿曼 the country); two or more make a name (乌云其木格)
@@ -978,6 +982,29 @@ def minority_name(scan: _Scan) -> Iterator[Hit]:
                 and (n_parts >= 2 or (jieba.dt.FREQ.get(text[i:e]) or 0) < 50) and not _allowed(text, i, e):
             yield i, e, 0.75
             done = e
+
+
+# a name written with an interpunct between its parts, standing alone: after a delimiter or a person word and
+# closed by one (约翰·史密斯，, 马哈木提·吐尔洪　男): transliterated and minority names are written so
+_DOTTED = re.compile(r"(?<![\u4e00-\u9fff《])([\u4e00-\u9fff]{1,6}(?:[·•][\u4e00-\u9fff]{1,6}){1,2})"
+                     r"(?=[，,、。；;：:（()）)\s！!？?]|$)")
+
+
+def dotted_name(scan: _Scan) -> Iterator[Hit]:
+    """A name with an interpunct (see _DOTTED), not in a book's title (《金匮要略·血痹》) and no protected word in
+    its parts; a person word before it (丈夫约翰·史密斯，) is not part of it."""
+    text = scan.text
+    if "·" not in text and "•" not in text:
+        return
+    for m in _DOTTED.finditer(text):
+        s, e = m.span(1)
+        lead = next((w for w in person_words() if text.startswith(w, s) and text[s + len(w)] not in "·•"), "")
+        s += len(lead)
+        parts = re.split("[·•]", text[s:e])
+        if max(map(len, parts)) < 2 or len(parts[0]) > 4 or \
+                any(_LX.starts_with_allowed(p) or p in _STOP_WORD_SET for p in parts):
+            continue  # (出自金匮要略·食治: a first part of five or more characters is a clause, not a name)
+        yield s, e, 0.75
 
 
 def _rest_is_word(text: str, e: int) -> bool:
@@ -1182,8 +1209,9 @@ def author(scan: _Scan) -> Iterator[Hit]:
 # 师, 生, 士...; `name_role_end_chars.txt`) or are kinship words, like role_field's labels but without the colon.
 # 护工, 交警, 保姆, 雇主, 司机, 房东, 老板, 经理, 书记, 会计, 保安; and a department: 胸外科孔令辉
 _NOUN_ROLE_END = frozenset("工警姆主机东板理记计安科")
-_ROLE_WORD = re.compile(r"(?:" + starts(k for k in _KIN if len(k) >= 2) + "(?:" +
-                        "|".join(sorted((re.escape(k) for k in _KIN if len(k) >= 2), key=len, reverse=True)) +
+_ROLE_KIN = {k for k in _KIN | _W.colloquial_kinship if len(k) >= 2}
+_ROLE_WORD = re.compile(r"(?:" + starts(_ROLE_KIN) + "(?:" +
+                        "|".join(sorted((re.escape(k) for k in _ROLE_KIN), key=len, reverse=True)) +
                         r")|[\u4e00-\u9fff]{1,4}[" + "".join(sorted(_ROLE_END | _NOUN_ROLE_END)) + r"])[ \u3000]?")
 # what may follow the name in a clause: a delimiter, or a verb or preposition that starts the rest of it
 _AFTER_ROLE_NAME = _NAME_END | frozenset("称述诉说讲在也已陪随来于的之向给与及和等均今昨曾将从到被把对住系去回送带处")
@@ -1249,7 +1277,8 @@ def role_noun(scan: _Scan) -> Iterator[Hit]:
         if not end:
             continue
         tail = tags(role[-2:], hmm=False)
-        if len(tail) == 1 and tail[0][1] in _NOT_ROLE_TAGS and role not in _KIN and role[-1] not in _NOUN_ONLY_END:
+        if len(tail) == 1 and tail[0][1] in _NOT_ROLE_TAGS and role not in _ROLE_KIN and \
+                role[-1] not in _NOUN_ONLY_END:
             continue
         if _frequent(role[-1] + text[start]) or _frequent(text[end - 1:end + 1]):
             continue
@@ -1291,24 +1320,44 @@ def class_name(scan: _Scan) -> Iterator[Hit]:
 # a child's or a friend's called name: 小名叫乐乐, 乳名：豆豆, 宝宝叫朵朵 (a doubled character after 叫 is a name)
 _CALLED = re.compile(r"(?:(?:小名|乳名|昵称|外号|绰号)(?:是|叫)?\s*[:：]?\s*"
                      r"(?P<n1>[\u4e00-\u9fff]{2,3})(?=[，,。；;、！!？?\s）)]|$)"
-                     r"|(?:叫[他她我]?|自称|小名|乳名|昵称|外号|绰号)[:：]?[\"“「『](?P<n3>[\u4e00-\u9fff]{2,3})[\"”」』]"
+                     r"|(?:叫[他她我]?|自称|小名|乳名|昵称|外号|绰号|"
+                     + "|".join(sorted(map(re.escape, _KIN | _W.colloquial_kinship), key=len, reverse=True)) +
+                     r")[:：]?[\"“「『](?P<n3>[\u4e00-\u9fff]{2,3})[\"”」』]"
                      r"|叫(?P<n2>(?P<c>[\u4e00-\u9fff])(?P=c))(?![\u4e00-\u9fff]))")
 
 
 def called_name(scan: _Scan) -> Iterator[Hit]:
-    """A pet name or nickname after the word that introduces it (小名叫乐乐, 乳名：豆豆), a quoted name after 叫 or
-    自称 (自称“老五”), or a doubled character after 叫 (宝宝叫朵朵): what children and friends are called identifies
-    them as well as a full name."""
+    """A pet name or nickname after the word that introduces it (小名叫乐乐, 乳名：豆豆), a quoted name after 叫,
+    自称 or a kinship word (自称“老五”, 老伴“秀珍”), or a doubled character after 叫 (宝宝叫朵朵): what children
+    and friends are called identifies them as well as a full name."""
     text = scan.text
-    if "叫" not in text and "名" not in text and "号" not in text and "称" not in text:
+    if "叫" not in text and "名" not in text and "号" not in text and "称" not in text and \
+            not any(q in text for q in "\"“「『"):
         return
     for m in _CALLED.finditer(text):
         g = "n1" if m.group("n1") else "n3" if m.group("n3") else "n2"
         s, e = m.start(g), m.end(g)
-        if g == "n3" and not (text[s] in "小老阿大" or text[s] == text[s + 1]):
-            continue  # 就叫“低血压”: a term in quotes; a quoted nickname is 小/老/阿/大 + …, or doubled
+        if g == "n3" and not (text[s] in "小老阿大" or text[s] == text[s + 1] or sibling_name(text[s:e]) or
+                              given_name_alone(text[s:e])):
+            continue  # 就叫“低血压”: a term in quotes; a quoted name is 小/老/阿/大 + …, doubled, or name-shaped
         if not _allowed(text, s, e) and text[s:e] not in _NOT_A_NAME:
             yield s, e, 0.8
+
+
+# a letter's or a post's signature: a dash, then the writer's name closing the line (谢谢大家！——秀英)
+_SIGNED = re.compile(r"(?:——|—|--)[ \t\u3000]*(?P<n>[\u4e00-\u9fff]{2,4})[ \t\u3000]*(?=\n|$)")
+
+
+def signed_name(scan: _Scan) -> Iterator[Hit]:
+    """The writer's name after a dash at the end of a line (——秀英, —— 欧阳立): a surname-first name or a given name
+    alone; a dash before a word (——完, ——摘自) is no signature."""
+    text = scan.text
+    if "—" not in text and "--" not in text:
+        return
+    for m in _SIGNED.finditer(text):
+        value = m.group("n")
+        if (sibling_name(value) or given_name_alone(value)) and value not in _STOP_WORD_SET:
+            yield m.start("n"), m.end("n"), 0.8
 
 
 # a child's doubled name (糖糖, 诺诺) where a child or a parent is spoken of: 我家糖糖8个月, 诺诺妈妈请联系…
@@ -1356,7 +1405,7 @@ RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
     romanised_name, reference_authors, colon_nr, demographic, appointed, role_field, author, bed_name, class_name,
-    role_noun, act_field, spaced_name, minority_name, called_name, doubled_name,
+    role_noun, act_field, spaced_name, minority_name, dotted_name, called_name, doubled_name, signed_name,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 

@@ -89,6 +89,7 @@ class NameWords:
     after_name_chars: frozenset[str]
     after_kin_name_chars: frozenset[str]
     person_nouns: tuple[str, ...]  # 翻译, 客服, 友人: context for the model's person spans, longest first
+    colloquial_kinship: frozenset[str]  # 爸爸, 男朋友: role words before a name, not label slots
 
 
 def _name_words() -> NameWords:
@@ -116,6 +117,7 @@ def _name_words() -> NameWords:
         after_name_chars=_chars("name_after_name_chars.txt"),
         after_kin_name_chars=_chars("name_after_kin_name_chars.txt"),
         person_nouns=_by_length(_words("name_person_nouns.txt")),
+        colloquial_kinship=frozenset(_words("name_kinship_colloquial.txt")),
     )
 
 
@@ -219,5 +221,5 @@ def person_words() -> tuple[str, ...]:
     stands after one of them names someone (患者张三, 司机老崔, 翻译娜塔莎, 医生 回复：…)."""
     lx = lexicon()
     words = set(lx.strong_person_labels) | set(lx.weak_person_labels) | lx.names.kinship | lx.names.care_roles | \
-        set(lx.names.person_nouns)
+        set(lx.names.person_nouns) | lx.names.colloquial_kinship
     return tuple(sorted(words, key=len, reverse=True))
