@@ -282,6 +282,17 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             "Phalen征阳性，DR示腕关节退变。",
         ],
     ),
+    "english_given": (
+        [
+            ("陪诊翻译：Wendy（英语）", "Wendy"),  # a common English given name alone, after a label
+            ("室友Kevin发现后拨打120", "Kevin"),  # after a person word, glued to Han text
+        ],
+        [
+            "Lauren分型：肠型",  # an eponym's classification
+            "Max 20mg qd",  # not on the list of names taken alone
+            "Grace研究显示获益",  # a trial's name before Han text, no person word before it
+        ],
+    ),
     "romanised_name": (
         [
             ("Attending: Qian Yu，已查看患者。", "Qian Yu"),
@@ -611,6 +622,13 @@ def test_a_list_holding_a_found_name_gives_its_other_names(text: str, names: set
     res = deidentify_texts([text], DeidConfig())[0]
     persons = {text[e.start:e.end]: e.source for e in res.entities if e.entity_type == "PERSON"}
     assert names <= set(persons) and "name_list" in persons.values(), persons
+
+
+def test_a_list_mostly_of_found_names_takes_its_word_items_too() -> None:
+    """Two or more found names, half the list or more: the other items are names even when they are words."""
+    text = "获奖名单：焦建军主任、庄严、贺兰芳主任"
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert "庄严" not in res.text, res.text
 
 
 @pytest.mark.parametrize("text", [

@@ -59,7 +59,8 @@ def _items(text: str, start: int, end: int) -> list[tuple[int, int]]:
         m = _AFFILIATION.search(text, s, e)
         if m is not None and m.start() > s:
             e = m.start()
-        out.append((s, e))
+        if e > s:  # (a segment opening with its separator: 刘为民（班长）、苗青、…)
+            out.append((s, e))
     return out
 
 
@@ -129,6 +130,9 @@ def list_siblings(text: str, spans: list[Span]) -> Iterator[Span]:
             continue
         if laid_out and not all(k in anchors or sibling_name(text[s:e], lax=True) for k, (s, e) in enumerate(items)):
             continue  # a column or line holding any other word is no roster (|胰岛素|, 双侧 对称)
+        # a list that is mostly found names (two or more, half of it or more) says its other items are names too, even
+        # when they are words (司马南星、庄严、欧阳春; 苗青、谷雨、赖小春), as a roster's layout does
+        lax = lax or (len(anchors) >= 2 and 2 * len(anchors) >= len(items))
         for k, (s, e) in enumerate(items):
             if k == 0 and not laid_out and k not in anchors:
                 s = _after_lead_word(text, s, e)
@@ -154,7 +158,9 @@ def _item_lists(text: str) -> Iterator[tuple[list[tuple[int, int]], bool, bool]]
     whether its items need no more than a surname (`sibling_name`'s lax): only in a roster line or a table column,
     where nothing but names stands (a sign-off line may hold 检验：阳性, a bracketed list drugs and doses)."""
     for lo, hi in _lists(text):
-        yield _items(text, lo, hi), False, False
+        items = _items(text, lo, hi)
+        if len(items) >= 2:
+            yield items, False, False
     for items in _rosters(text):
         yield items, True, True
     for items in _table_columns(text):

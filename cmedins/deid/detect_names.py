@@ -829,6 +829,34 @@ def en_title(scan: _Scan) -> Iterator[Hit]:
             yield m.start(g), m.end(g), 0.85
 
 
+# a common English given name alone, as Chinese text writes a colleague's, a classmate's or an interpreter's name
+# (见证人：Lily（翻译）, 同桌Linda和她, 室友Coco发现后): between Han text or delimiters, not before another
+# capitalised word (a full name is romanised_name's) nor before an eponym's word (Lauren分型)
+_NOT_ALONE_NAMES = frozenset(("Max", "Sunny", "Candy", "Mark", "Jack", "Frank", "Amber", "Ivy", "Joy"))
+_EN_ALONE_AFTER = frozenset("（(）)，,、。；;：:！!？?和与说在的\n\t \u3000") | {""}
+
+
+@cache
+def _en_alone() -> re.Pattern[str]:
+    given = "|".join(n for n in _LX.english_given_names if n not in _NOT_ALONE_NAMES)
+    return re.compile(rf"(?=[A-Z])(?<![A-Za-z\-.])(?:{given})(?![A-Za-z\-])")
+
+
+def english_given(scan: _Scan) -> Iterator[Hit]:
+    """A common English given name standing alone in Chinese text (see _en_alone and data/name_romanised.txt)."""
+    text = scan.text
+    if not has_capital(text):
+        return
+    for m in _en_alone().finditer(text):
+        s, e = m.span()
+        before, after = text[s - 1:s], text[e:e + 1]
+        if not (before == "" or "\u4e00" <= before <= "\u9fff" or before in _EN_ALONE_AFTER) or \
+                re.match(r" [A-Z]", text[e:e + 2]) or EPONYM_AFTER.match(text, e):
+            continue
+        if after in _EN_ALONE_AFTER or ("\u4e00" <= after <= "\u9fff" and text.endswith(person_words(), 0, s)):
+            yield s, e, 0.75  # (Han text right after it only when a person word stands before: 室友Kevin发现)
+
+
 # one Hanyu Pinyin syllable (initial + final), as written in passports and English-language records
 _PINYIN_SYLLABLE = (r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?(?:iang|iong|uang|ang|eng|ing|ong|uai|ian|iao|uan|van|"
                     r"ai|ei|ao|ou|an|en|in|un|vn|ia|ie|iu|ua|uo|ui|ue|ve|er|a|o|e|i|u|v)")
@@ -1404,8 +1432,8 @@ Rule = Callable[[_Scan], Iterator[Hit]]
 RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
-    romanised_name, reference_authors, colon_nr, demographic, appointed, role_field, author, bed_name, class_name,
-    role_noun, act_field, spaced_name, minority_name, dotted_name, called_name, doubled_name, signed_name,
+    english_given, romanised_name, reference_authors, colon_nr, demographic, appointed, role_field, author, bed_name,
+    class_name, role_noun, act_field, spaced_name, minority_name, dotted_name, called_name, doubled_name, signed_name,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 
