@@ -50,3 +50,13 @@ def test_a_letter_spaced_date_and_record_number_go() -> None:
     assert "0 7 - 1 9" not in out and "3 3 0 5 8 1" not in out and "2021" in out  # the year stays (year mode)
     out = deidentify_texts(["年龄:45 住院号:K Q 3 3 0 5 8 1"], RULES)[0].text  # a colon right before the run
     assert "3 3 0 5 8 1" not in out
+
+
+@pytest.mark.parametrize(("text", "name", "kept"), [
+    ("1. 郝思江　女　52岁", "郝思江", "女"),  # a three-character name, then a sex field: no padded 江女
+    ("4. 司马林　男　67岁", "司马林", "男"),
+])
+def test_a_space_after_a_three_character_name_pads_nothing(text: str, name: str, kept: str) -> None:
+    """A surname ending a longer Han run (思江 after 郝) starts no padded name: the whole name goes, the sex stays."""
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert name[0] not in res.text and f"　{kept}　" in res.text, res.text

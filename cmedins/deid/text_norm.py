@@ -90,6 +90,9 @@ _PADDING = re.compile("[　 ](?<=[一-鿿][　 ])(?=[一-鿿])")  # the space fi
 _HAN = re.compile("[一-鿿]")
 # where a weak surname (左, 冷, 于: ordinary words too) may start a padded name: after a role or a field label
 _SLOT_BEFORE = frozenset("者人员师生士属科床长班名签：:，,、（(") | {""}
+# after other Han text a surname starts a padded name only after these (由王　芳陪同, 与李　伟); else it ends a word
+# or a longer name (吕布谷　男 is a three-character name and a sex field, not 吕布 + 谷男)
+_NAME_AFTER_CHARS = frozenset("由与和及见请找叫是为给向被让")
 _WORD = 50  # jieba dictionary frequency from which two characters make a word (正常　建议: 常建 is no name)
 
 
@@ -103,11 +106,14 @@ def _padding_closes(text: str, i: int) -> bool:
     lx = lexicon()
     sur, before = text[i - 1], text[i - 2:i - 1]
     if sur not in lx.surnames or (sur in lx.weak_surnames and before not in _SLOT_BEFORE and _HAN.match(before)) or \
+            (_HAN.match(before) and before not in _SLOT_BEFORE and before not in _NAME_AFTER_CHARS) or \
             before.isdigit():
         return False  # (1,280.00元　退费: an amount's unit, not a surname)
     run = 0
     while i + 1 + run < len(text) and run < 3 and _HAN.match(text[i + 1 + run]):
         run += 1
+    if run == 1 and text[i + 1] in "男女":
+        return False  # a sex field after the space (何田田　女), not a given name
     if text[i] == " " and (run > 2 or sur in lx.weak_surnames):
         return False  # an ASCII space separates words in much real text (第四章 肾小管): only 张 三 at a field's end
     jieba.initialize()  # the dictionary loads lazily: read before that, every pair would look like no word at all
