@@ -154,3 +154,17 @@ def test_a_transliterated_name_stretched_over_its_interpunct_stops_where_the_sen
 def test_a_nickname_may_start_with_da() -> None:
     text = "邻居老孙和大刘用床单结成绳索。"
     assert "大刘" in [text[k.start:k.end] for k in ner_person_spans([text])[0]]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("陪床护士小花、护工老魏轮流照看", "小花"),  # a pet name that is a word (a small flower), after a person word
+    ("值班护士小叶帮她量了血压", "小叶"),
+])
+def test_a_pet_name_right_after_a_person_word_is_a_name(text: str, name: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=True))[0]
+    assert name not in res.text, res.text
+
+
+def test_a_common_word_after_a_person_word_stays() -> None:
+    text = "护士小心地给他换药，家属小声交谈"
+    assert deidentify_texts([text], DeidConfig(ner=True))[0].text == text
