@@ -772,3 +772,12 @@ def test_colloquial_and_written_name_forms(text: str, name: str) -> None:
 def test_colloquial_forms_leave_words(text: str) -> None:
     res = deidentify_texts([text], DeidConfig(ner=False))[0]
     assert res.text == text, res.text
+
+
+def test_a_column_headed_by_a_name_label_holds_names() -> None:
+    """A plain-text table (cells between full-width spaces) with a 姓名 or 访客 column: every cell there is a name,
+    a word (金星), a transliterated name (玛依拉) or not; the other columns and the header stay."""
+    text = "床号　姓名　诊断\n3　金星　肺炎\n5　玛依拉　哮喘\n\n日期　访客　关系\n05-02　柏杨　外甥"
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert all(n not in res.text for n in ("金星", "玛依拉", "柏杨")), res.text
+    assert all(w in res.text for w in ("姓名", "肺炎", "哮喘", "外甥", "访客")), res.text

@@ -16,7 +16,7 @@ from multiprocessing import get_context
 from cmedins.deid.anonymize import Replacement, apply, replacement_for
 from cmedins.deid.config import DeidConfig
 from cmedins.deid.detect import candidate_spans, find_given_names, given_name_terms, propagation_terms
-from cmedins.deid.detect_lists import alias_names, list_siblings, speaker_names
+from cmedins.deid.detect_lists import alias_names, headed_column_names, list_siblings, speaker_names
 from cmedins.deid.detect_names import is_masked_name
 from cmedins.deid.detect_ner import ner_person_spans
 from cmedins.deid.record_aware import RecordValues, find_terms, search_terms
@@ -120,7 +120,8 @@ def _serial(texts: list[str], cfg: DeidConfig, keys: list, info: dict, secret: b
             raw = [[s for s in r if not is_masked_name(s, t)] for r, t in zip(raw, group_texts, strict=True)]
         spans = [resolve(r, cfg.threshold) for r in raw]
         for j, t in enumerate(group_texts if cfg.rules else []):
-            siblings = [*list_siblings(t, spans[j]), *speaker_names(t, spans[j]), *alias_names(t, spans[j])]
+            siblings = [*list_siblings(t, spans[j]), *speaker_names(t, spans[j]), *alias_names(t, spans[j]),
+                        *headed_column_names(t, spans[j])]
             if siblings:  # the rest of a list or of a chat's speakers that holds a found name (detect_lists)
                 raw[j] += siblings
                 spans[j] = resolve(raw[j], cfg.threshold)

@@ -230,32 +230,77 @@ def _affiliated(text: str) -> Iterator[list[tuple[int, int]]]:
         yield run
 
 
+# cells are cut by bars, tabs, or (in a line with none of them) runs of full-width or double spaces, as tables
+# typed into a plain-text field are (序号　姓名　科室 / 1　颜如玉　内一)
 _CELL_SEP = re.compile(r"[|｜\t]")
+_SPACE_CELL_SEP = re.compile(r"\u3000+|  +")
 _MIN_TABLE_ROWS = 2
+# a column headed by one of these holds people's names (姓名, 患者, 家属, 签名…)
+_NAME_HEADERS = frozenset(("姓名", "患者姓名", "病人姓名", "患者", "病人", "家属", "家属姓名", "联系人", "签名",
+                           "访客", "访客姓名", "探视人", "陪护人", "医生", "医师", "护士", "责任护士", "主管医生"))
 
 
 def _table_columns(text: str) -> Iterator[list[tuple[int, int]]]:
-    """The name-shaped cells of each column of each table in `text` (lines cut by | or tabs into the same number
-    of cells, two lines or more), top to bottom: a column that holds one found name is a column of names
+    """The name-shaped cells of each column of each table in `text` (lines cut into the same number of cells, two
+    lines or more), top to bottom: a column that holds one found name is a column of names
     (|晏秋生|K+|6.8|, |和平|Glu|1.9|). Cells that are not 2-4 Han characters (times, values) or are a person
     label (the header 姓名) are left out of the column rather than ending it."""
-    if "|" not in text and "｜" not in text and "\t" not in text:
+    labels = set(lexicon().strong_person_labels) | set(lexicon().weak_person_labels)
+    for rows in _tables(text):
+        for k in range(len(rows[0])):
+            cells = [row[k] for row in rows if _ITEM.fullmatch(text, *row[k]) and text[slice(*row[k])] not in labels]
+            if len(cells) >= 2:
+                yield cells
+
+
+def headed_column_names(text: str, spans: list[Span]) -> Iterator[Span]:
+    """PERSON spans for the cells of a table column headed 姓名, 患者, 家属… (`_NAME_HEADERS`): the header says
+    what the column holds, so a cell needs only be name-shaped (a surname first; any word: |路漫|)."""
+    cover = _covered(text, spans)
+    for rows in _tables(text):
+        for k, (hs, he) in enumerate(rows[0]):
+            if text[hs:he] not in _NAME_HEADERS:
+                continue
+            for row in rows[1:]:
+                s, e = row[k]
+                if _ITEM.fullmatch(text, s, e) and not any(cover[s:e]) and _headed_cell_name(text[s:e]):
+                    yield Span(s, e, "PERSON", _SCORE, SOURCE)
+
+
+def _headed_cell_name(value: str) -> bool:
+    """A cell under a name header is a name unless it is a protected word, a role, a kinship word or a common
+    word (同上, 本人, 家属): surname first or not (卡米拉, 阿娜尔古丽: transliterated and minority names)."""
+    lx = lexicon()
+    if sibling_name(value, lax=True):
+        return True
+    jieba.initialize()
+    return not _protected(value) and value not in lx.names.not_a_name and value not in lx.names.kinship and \
+        value not in lx.names.care_roles and (jieba.dt.FREQ.get(value) or 0) < _MAX_WORD_FREQ // 20
+
+
+def _tables(text: str) -> Iterator[list[list[tuple[int, int]]]]:
+    """Each table of `text` as its rows of cells: consecutive lines cut into the same number of cells (two or
+    more cells, two lines or more)."""
+    if not any(c in text for c in "|｜\t\u3000") and "  " not in text:
         return
     rows: list[list[tuple[int, int]]] = []
     pos = 0
     for line in [*text.split("\n"), None]:
-        cells = _cells(text, pos, len(line)) if line is not None and _CELL_SEP.search(line) else None
-        if cells is not None and (not rows or len(cells) == len(rows[-1])):
+        cells = _cells(text, pos, len(line)) if line is not None else None
+        if cells is not None and len(cells) >= 2 and (not rows or len(cells) == len(rows[-1])):
             rows.append(cells)
         else:
-            yield from _columns(text, rows)
-            rows = [cells] if cells is not None else []
+            if len(rows) >= _MIN_TABLE_ROWS:
+                yield rows
+            rows = [cells] if cells is not None and len(cells) >= 2 else []
         pos += len(line) + 1 if line is not None else 0
 
 
 def _cells(text: str, pos: int, length: int) -> list[tuple[int, int]]:
+    line = text[pos:pos + length]
+    sep_re = _CELL_SEP if _CELL_SEP.search(line) else _SPACE_CELL_SEP
     out, start = [], pos
-    for sep in [*_CELL_SEP.finditer(text, pos, pos + length), None]:
+    for sep in [*sep_re.finditer(text, pos, pos + length), None]:
         end = sep.start() if sep else pos + length
         s, e = start, end
         while s < e and text[s].isspace():
@@ -265,16 +310,6 @@ def _cells(text: str, pos: int, length: int) -> list[tuple[int, int]]:
         out.append((s, e))
         start = sep.end() if sep else end
     return out
-
-
-def _columns(text: str, rows: list[list[tuple[int, int]]]) -> Iterator[list[tuple[int, int]]]:
-    if len(rows) < _MIN_TABLE_ROWS:
-        return
-    labels = set(lexicon().strong_person_labels) | set(lexicon().weak_person_labels)
-    for k in range(len(rows[0])):
-        cells = [row[k] for row in rows if _ITEM.fullmatch(text, *row[k]) and text[slice(*row[k])] not in labels]
-        if len(cells) >= 2:
-            yield cells
 
 
 def _lists(text: str) -> Iterator[tuple[int, int]]:
