@@ -284,3 +284,129 @@ def test_the_ner_recognizer_is_registered_only_when_asked_for() -> None:
 
     assert "ChineseNerPersonRecognizer" not in [r.name for r in build_recognizers()]
     assert "ChineseNerPersonRecognizer" in [r.name for r in build_recognizers(ner=True)]
+
+
+def test_a_birth_year_after_2100_is_not_plausible() -> None:
+    """Kills `1880 <= y <= 2100` -> `!= 2100` in `plausible_birth` (checksums.py): both ends of the range are
+    allowed, a year past either end is not, whatever the date."""
+    from cmedins.deid.checksums import plausible_birth
+
+    assert plausible_birth("18800101") and plausible_birth("21001231")
+    assert not plausible_birth("18791231") and not plausible_birth("21010101") and not plausible_birth("29990615")
+
+
+def test_a_table_whose_last_column_holds_the_names_gives_its_other_names() -> None:
+    """Kills the end of a line's last cell in `_cells` (detect_lists.py, `pos + length`): with no closing `|` the
+    names are the last cells of their lines, and a column holding a found name still gives its other names."""
+    from cmedins.deid import DeidConfig, deidentify_texts
+
+    text = "08:10|血糖|7.2|龚晓东\n08:25|血压|132/80|和煦\n09:00|血糖|6.1|卢平安"
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    persons = {text[e.start:e.end]: e.source for e in res.entities if e.entity_type == "PERSON"}
+    assert persons.get("和煦") == "name_list", persons
+
+
+@pytest.mark.parametrize("text", [
+    "08:10 | 龚晓东 | 血糖 | 7.2\n08:25 | 和煦 | 血压 | 132/80\n09:00 | 卢平安 | 血糖 | 6.1",
+    "时间\t护士\t项目\n08:10\t龚晓东\t血糖\n08:25\t 和煦\t血压",
+])
+def test_the_cells_of_a_table_are_read_without_the_spaces_around_them(text: str) -> None:
+    """Kills the left trim of a table cell in `_cells` (detect_lists.py, `while s < e and text[s].isspace()`):
+    `| 和煦 |` is the cell 和煦, so the name column still reads as one."""
+    from cmedins.deid import DeidConfig, deidentify_texts
+
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    persons = {text[e.start:e.end]: e.source for e in res.entities if e.entity_type == "PERSON"}
+    assert persons.get("和煦") == "name_list", persons
+
+
+@pytest.mark.parametrize(("text", "name"), [("姓名：张伟民族：汉族", "张伟"), ("患者王芳电话13800000000。", "王芳"),
+                                            ("家属：陈刚联系电话：13800000000", "陈刚")])
+def test_a_given_name_ends_where_a_field_word_starts(text: str, name: str) -> None:
+    """Kills the field-word stop at the second given character in `_given_chars` (detect_names.py,
+    `text[i + n:i + n + 2]`): in 张伟民族 the name is 张伟, 民族 is the next field, not a third character."""
+    from cmedins.deid.detect_names import detect_names
+
+    assert {text[s.start:s.end] for s in detect_names(text)} == {name}
+
+
+def test_a_name_whose_last_character_makes_a_common_word_with_the_verb_is_no_clause_name() -> None:
+    """Kills the look-ahead window of `_clause_name` (detect_names.py, `text[s:e + 2]`): 石传 before 来 opens no
+    name, 传来 is a common word; a name that makes no word with its verb (张三诉) stays."""
+    from cmedins.deid.detect_names import detect_names
+
+    assert detect_names("石传来消息，家属到院。") == []
+    assert detect_names("王亲近头痛。") == []
+    named = "张三诉头痛。"
+    assert [(named[s.start:s.end], s.source) for s in detect_names(named)] == [("张三", "clause_start")]
+
+
+@pytest.mark.parametrize("text", ["母亲曾经陪护。", "母亲常常陪护。", "母亲夏天陪护。"])
+def test_a_time_word_or_adverb_after_a_kinship_word_is_no_name(text: str) -> None:
+    """Kills the whole-candidate branch of `_phrase_after_slot` (detect_names.py, `len(word) >= e - s`): after
+    母亲, 曾经/常常/夏天 are an adverb or a time word that starts with a surname character, not a name."""
+    from cmedins.deid.detect_names import detect_names
+
+    assert detect_names(text) == []
+
+
+def test_a_weak_surname_name_at_the_end_of_a_marked_role_slot_is_closed_by_the_end() -> None:
+    """Kills `after == ""` -> `after < ""` in `_weak_name_len` (detect_names.py): the end of the text closes the
+    slot (上级医师 于建设 as the last words of a note), so 建设, a common word, is still the given name."""
+    from cmedins.deid.detect_names import detect_names
+
+    text = "查房：上级医师 于建设"
+    assert (text[-3:], "label_weak") in {(text[s.start:s.end], s.source) for s in detect_names(text)}
+
+
+@pytest.mark.parametrize("text", ["配偶秦有好转。", "母亲王有糖尿病。", "母亲王经常头痛。"])
+def test_a_one_character_kin_name_needs_what_follows_a_relatives_name(text: str) -> None:
+    """Kills `text[cs + n_sur + gap + 1:cs + n_sur + gap + 2]` -> `cs - n_sur` in `_name_end` (detect_names.py):
+    a one-character given name after a kinship word needs 患/体健/陪同… after it (配偶秦有患…); before 好转, 糖尿病
+    or 常头痛 the surname character and the next one are no name."""
+    from cmedins.deid.detect_names import detect_names
+
+    assert detect_names(text) == []
+
+
+@pytest.mark.parametrize(("text", "name"), [("受理人严冬，已办结。", "严冬"), ("收款人高明。", "高明"),
+                                            ("检验者高明，", "高明")])
+def test_a_name_that_is_a_word_after_a_three_character_functionary_role(text: str, name: str) -> None:
+    """Kills `role[-1]` -> `role[+1]` in `role_noun` (detect_names.py): the role's last character (人, 者) makes it
+    a functionary's role, so a name that is also a word (严冬, 高明) closed by punctuation is taken."""
+    from cmedins.deid.detect_names import detect_names
+
+    assert (name, "role_noun") in {(text[s.start:s.end], s.source) for s in detect_names(text)}
+
+
+def test_the_nlp_engine_calls_only_punctuation_punct() -> None:
+    """Kills `bool(word) and all(...)` -> `or` in `JiebaNlpEngine.is_punct` (nlp_engine.py): presidio asks the
+    engine whether a token is punctuation; a word is not, nor is the empty string."""
+    from cmedins.deid.nlp_engine import JiebaNlpEngine
+
+    engine = JiebaNlpEngine()
+    assert engine.is_punct("，", "zh") and engine.is_punct("。）", "zh")
+    assert not engine.is_punct("张三", "zh") and not engine.is_punct("", "zh") and not engine.is_punct("a,", "zh")
+
+
+def test_a_clipped_span_marks_exactly_its_free_run_as_taken() -> None:
+    """Kills `prev + 1 - run_start` -> `prev - 1 - run_start` in `resolve` (spans.py): the free run kept of a clipped
+    span is marked taken character for character, so a weaker span inside the stronger one is still refused."""
+    from cmedins.deid.spans import Span, resolve
+
+    kept = resolve([Span(5, 10, "PHONE", 0.9, "a"), Span(2, 7, "NAME", 0.8, "b"), Span(8, 10, "DATE", 0.5, "c")])
+    assert [(s.start, s.end, s.entity_type) for s in kept] == [(2, 5, "NAME"), (5, 10, "PHONE")]
+
+
+def test_an_event_sentence_later_in_its_section_maps_onto_its_deidentified_text(tmp_path: Path) -> None:
+    """Kills `i + len(sentence)` -> `i ^ len(sentence)` in the deid stage's event mapping (stage.py): an event whose
+    sentence is the second of its section gets that sentence's de-identified text, placeholders included."""
+    from test_deid_stage import _record
+
+    row = _record(1)
+    second = "多多自述夜间加重，由其子钱小宝陪同来青山湖第二人民医院就诊。"
+    assert row["present_illness"].endswith(second) and row["present_illness"] != second
+    out = _stage_rows(tmp_path, [_record(1, events=[{**row["events"][0], "sentence": second}])]).kept.to_pylist()[0]
+    sentence = out["events"][0]["sentence"]
+    assert out["present_illness"].endswith(sentence)
+    assert sentence.endswith("陪同来[医院]就诊。") and sentence.startswith("[姓名]自述") and "钱" not in sentence

@@ -288,3 +288,60 @@ def test_a_source_read_from_yaml_gets_the_csv_checks(tmp_path: Path) -> None:
     spec = SourceSpec.from_dict(yaml.safe_load(f"name: s\nkind: csv\npath: {path}\n"))
     with pytest.raises(IngestError, match="delimiter: \";\""):
         check_file(path, spec)
+
+
+# -- seed-7 survivors (2026-12-01) ---------------------------------------------------------------------------------
+
+
+def test_json_numbers_and_booleans_fill_the_fields_of_their_own_type() -> None:
+    """Kills coerce.py `isinstance(v, bool) and bool not in accept` -> `or` and the spelled-out value
+    (`"true"/"false" if isinstance(v, bool) else repr(v)` -> `if not isinstance`): in a JSONL source a JSON number
+    fills an int field and a JSON boolean a bool field, whatever else the column holds; a boolean is no number, a
+    number no boolean."""
+    from cmedins.contracts import Contract, FieldSpec
+    from cmedins.ingest.coerce import coerce_batch
+    from cmedins.ingest.mapping import ColumnMap
+
+    contract = Contract("probe", 1, (FieldSpec("flag", "bool"), FieldSpec("n", "int32")))
+    columns = {"flag": [True, "no", False, 3, None], "n": [12, "3", True, 1.5, 0]}  # JSONL columns: Python lists
+    arrays, fails = coerce_batch(columns, 5, ColumnMap({"flag": "flag", "n": "n"}, ()), contract)
+    assert [a.to_pylist() for a in arrays] == [[True, False, False, None, None], [12, 3, None, None, 0]]
+    assert fails.first.tolist() == [-1, -1, 1, 0, -1]
+    assert sorted(fails.kinds) == [("wrong_type", "flag", "not a bool value"), ("wrong_type", "n", "not a int32 value")]
+
+
+def test_crlfs_after_one_split_between_two_16_mib_reads_are_each_counted_once(tmp_path: Path) -> None:
+    """Kills csv_reader.py `chunk.count(b"\\r\\n") + (split CRLF)` -> `<<` in `_fast_path_safe`: the CRLF split
+    between two reads adds one to the CRLFs of the second read (0 or 2 of them here, where doubling is wrong)."""
+    from cmedins.ingest.csv_reader import _fast_path_safe
+
+    path = tmp_path / "big.csv"
+    body = b"a" * ((1 << 24) - 1)
+    for tail in (b"\r\nb", b"\r\nb\r\nc\r\n"):
+        path.write_bytes(body + tail)
+        assert _fast_path_safe(path), tail
+    path.write_bytes(body + b"\r\nb\rc\r\n")
+    assert not _fast_path_safe(path)  # a lone CR after the split one
+
+
+def test_a_jsonl_file_that_cannot_be_opened_is_one_ingest_error(tmp_path: Path) -> None:
+    """Kills jsonl_reader.py `except OSError` -> another exception: a missing or unreadable JSONL file ends the
+    read with the standard `ingest: cannot read <file>: ...` line, not a Python traceback."""
+    from cmedins.ingest import IngestError
+    from cmedins.ingest.jsonl_reader import read_jsonl
+
+    with pytest.raises(IngestError, match="cannot read .*missing.jsonl"):
+        list(read_jsonl(tmp_path / "missing.jsonl", 10))
+
+
+def test_a_nested_json_cell_with_blanks_at_either_end_is_read(tmp_path: Path) -> None:
+    """Kills nested.py `value[-1] in _BLANK` -> `value[~1]` in `_decode`: a JSON list cell is trimmed when it starts
+    or ends with a blank (a space, an ideographic space, a line break), so `["a"] ` is the list, not a bad row."""
+    from cmedins.contracts import FieldSpec
+    from cmedins.ingest.nested import coerce_list_column
+
+    spec = FieldSpec("tags", "list<string>")
+    values = ['["a"] ', '["b"]\u3000', ' ["c"]', '["d"]\n', '["e"]', "x", "  ", None]
+    arr, bad = coerce_list_column(values, spec)
+    assert arr.to_pylist() == [["a"], ["b"], ["c"], ["d"], ["e"], None, None, None]
+    assert bad == [5]

@@ -405,3 +405,143 @@ def test_an_output_with_more_records_than_the_fan_out_used_is_a_mismatch_that_ke
                _sr("tasks", 95, 400, 0, fan_out=True, inputs_used=90, inputs_quarantined=5)]
     acc = record_accounting(results, output)
     assert (acc.published, acc.quarantined, acc.left_out_later) == (91, 10, -1) and not acc.ok
+
+
+# -- seed-7 survivors (2026-12-01): the report folder, the pool's batches in flight, a batch run from a job built
+# without a module, its seconds, and a resumed build's check of a finished batch -------------------------------
+
+
+def test_write_report_creates_a_missing_report_folder_and_its_parents(tmp_path: Path) -> None:
+    """Kills report.py `mkdir(parents=True)` -> `parents=False`: the report goes where it is asked to, folders
+    created as needed."""
+    from cmedins.runner.report import write_report
+
+    report = {"recipe": {"name": "r", "version": "1", "seed": 0}, "code_version": "c", "seconds": 1.5,
+              "sources_seconds": 0.0, "secret": "test", "output": "output/",
+              "accounting": {"ok": True, "records_read": 2, "records_published": 2, "records_quarantined": 0},
+              "stages": []}
+    js, md = write_report(report, tmp_path / "new" / "report")
+    assert json.loads(js.read_text(encoding="utf-8")) == report
+    assert md.read_text(encoding="utf-8").startswith("# Build report: r 1")
+
+
+def test_the_pool_runs_every_job_with_a_few_in_flight_per_worker(tmp_path: Path, monkeypatch) -> None:
+    """Kills runner.py `len(pending) < 2 * workers` -> `== 2 * workers` / `< 2 % workers` in `_run_in_pool`: every
+    job is submitted (the loop must not spin with nothing in flight) and at most two per worker wait at a time,
+    so memory stays bounded and no worker idles. The spawn pool is replaced by one that finishes each job at once."""
+    import threading
+    from concurrent.futures import Future
+
+    import cmedins.runner.runner as runner
+
+    state = {"in_flight": 0, "most": 0, "ran": []}
+
+    class _Done(Future):
+        def result(self, timeout=None):
+            state["in_flight"] -= 1
+            return super().result(timeout)
+
+    class _Pool:
+        def __init__(self, max_workers, **kw):
+            self.max_workers = max_workers
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def shutdown(self, **kw):
+            pass
+
+        def submit(self, fn, job):
+            state["in_flight"] += 1
+            state["most"] = max(state["most"], state["in_flight"])
+            state["ran"].append(job)
+            fut = _Done()
+            fut.set_result(job)
+            return fut
+
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", _Pool)
+    recipe = Recipe(path=tmp_path / "r.yaml", name="r", version="0", seed=0, batch_rows=2, workers=2, sources=[])
+    bc = runner.BuildContext(recipe=recipe, out_dir=tmp_path / "out")
+    task = bc.progress.start(PROBE_MAP, total=11, unit="batches")
+    t = threading.Thread(target=runner._run_in_pool, args=(bc, get_stage(PROBE_MAP), list(range(11)), task, 2),
+                         daemon=True)
+    t.start()
+    t.join(20)
+    assert not t.is_alive(), "the pool loop never finished"
+    assert state["ran"] == list(range(11)) and state["most"] == 4
+
+
+def _probe_job(tmp_path: Path):
+    from cmedins.runner.worker import BatchJob
+
+    inp = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"x": list(range(6))}), inp, row_group_size=2)
+    (tmp_path / "stage" / "parts").mkdir(parents=True)  # made by the runner before it runs a stage's batches
+    return BatchJob(stage=PROBE_MAP, options={}, seed=0, secret=b"s", batch_rows=2, input_path=str(inp),
+                    row_group=1, row_offset=2, stage_dir=str(tmp_path / "stage"))
+
+
+def test_a_batch_job_without_a_module_runs_its_registered_stage_and_times_itself(tmp_path: Path,
+                                                                               monkeypatch) -> None:
+    """Kills worker.py `job.module and ... and job.module not in sys.modules` -> `or` (a job built without a module,
+    the field's default, imports nothing) and `time.perf_counter() - start` -> `//` (a batch's seconds are the
+    difference of two clock readings; here a fixed clock: 0.25 s)."""
+    import types
+
+    from cmedins.runner import worker
+
+    clock = iter([1000.0, 1000.25])
+    monkeypatch.setattr(worker, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    assert worker.run_batch(_probe_job(tmp_path)) == 1
+    parts = tmp_path / "stage" / "parts"
+    assert pq.read_table(parts / "kept-00001.parquet").column("x").to_pylist() == [2, 3]
+    stats = json.loads((parts / "stats-00001.json").read_text(encoding="utf-8"))
+    assert stats["seconds"] == 0.25 and stats["rows_in"] == 2
+
+
+def test_a_finished_batch_is_found_done_and_a_damaged_one_is_not(tmp_path: Path) -> None:
+    """Kills worker.py `parts / part_name("stats", i)` -> `parts >> ...` in `batch_done`: a resumed build reuses a
+    batch whose stats file and parts are intact, and recomputes it once a part changes."""
+    from cmedins.runner import worker
+
+    worker.run_batch(_probe_job(tmp_path))
+    parts = tmp_path / "stage" / "parts"
+    done = worker.batch_done(parts, 1)
+    assert done == json.loads((parts / "stats-00001.json").read_text(encoding="utf-8"))
+    assert worker.batch_done(parts, 0) is None  # never run
+    (parts / "quarantine-00001.parquet").write_bytes(b"damaged")
+    assert worker.batch_done(parts, 1) is None
+
+
+def test_a_worker_stays_while_its_build_process_lives_and_ends_when_it_is_gone(monkeypatch) -> None:
+    """Kills worker.py `os.getppid() != parent_pid` -> `is not` in `exit_with_parent` (pids are ints above 256:
+    equal, not identical) and `except (OSError, AttributeError)` -> another exception: without prctl (no libc)
+    the worker still starts, watched by the polling thread. Nothing here ends the test process: `os._exit` and the
+    thread are replaced by recorders."""
+    import ctypes
+
+    from cmedins.runner import worker
+
+    exits, threads = [], []
+
+    class _Thread:
+        def __init__(self, target, args, name, daemon):
+            threads.append(args)
+
+        def start(self):
+            pass
+
+    def no_libc(*a, **kw):
+        raise OSError("no libc here")
+
+    monkeypatch.setattr(worker.threading, "Thread", _Thread)
+    monkeypatch.setattr(worker.os, "_exit", exits.append)
+    monkeypatch.setattr(worker.os, "getppid", lambda: int("40001"))  # a new int object per call, as for real pids
+    monkeypatch.setattr(ctypes, "CDLL", no_libc)
+    worker.exit_with_parent(int("40001"), use_pdeathsig=True)
+    assert exits == [] and threads == [(40001,)]
+    worker.exit_with_parent(40002, use_pdeathsig=False)
+    assert exits == [1]
