@@ -339,6 +339,25 @@ def test_forum_user_names_go(text: str, gone: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "gone"), [
+    ("12楼 月亮不睡我不睡：同问", "月亮不睡我不睡"),  # a floor's author
+    ("回复 晚风01：谢谢你的经验", "晚风01"),  # a reply's addressee opening the line
+    ("橘子汽水 发表于 2023-5-6 21:03", "橘子汽水"),  # the author before 发表于
+    ("安静的胖子(604213377)  21:15\n今天复查了", "安静的胖子"),  # a group chat member with the QQ number
+    ("这个问题怎么办？（网友雨后彩虹）", "雨后彩虹"),  # a netizen in brackets
+    ("操作日志：用户lzy_0931登录", "lzy_0931"),  # a system account
+])
+def test_more_forum_and_system_user_names_go(text: str, gone: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert gone not in res.text, res.text
+
+
+def test_a_test_and_its_number_in_brackets_is_no_chat_member() -> None:
+    text = "放射检查(123456)\n回复3楼：已复查"
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert "放射检查" in res.text and "3楼" in res.text, res.text
+
+
+@pytest.mark.parametrize(("text", "gone"), [
     ("军官证号：南字第123456号", "123456"), ("MAC地址 00:1A:2B:3C:4D:5E", "4D:5E"), ("工号：A01234", "01234"),
     ("员工号 12345", "12345"), ("车架号LSVAM4187C2184847", "4187"), ("学号：2019010123", "0101"),
 ])

@@ -78,6 +78,24 @@ _USER = r"[A-Za-z0-9_\-.\u4e00-\u9fff丶·]{2,30}?"
 _REPLY = re.compile(rf"^[ \t]*(?P<value>{_USER})[ \t]+回复\s*(?:[:：]|(?P<v3>{_USER})\s*[:：])"
                     rf"|回复\s*#\d{{1,5}}\s*(?P<v2>{_USER})\s*[:：]", re.MULTILINE)
 
+# where else forums, group chats and system logs name a user: a floor's author (3楼 小鱼儿爱吃药：), a reply's
+# addressee opening a line (回复 甜蜜的负担1987：), the author before 发表于, a group member with the QQ number
+# in brackets and the message's time (追光者(105886321) 10:05; 放射检查(123456) is a test and its number), a
+# netizen in brackets (（网友风中的蒲公英）), a system account (用户wx_8839201,
+# 账号为“zhanghj”)
+_FORUM_USER = re.compile(
+    rf"^[ \t]*\d{{1,5}}\s*楼[ \t\u3000]*(?P<floor>{_USER})[ \t\u3000]*[:：]"
+    rf"|^[ \t]*回复[ \t\u3000]+(?P<to>{_USER})[ \t\u3000]*[:：]"
+    rf"|^[ \t]*(?P<poster>{_USER})[ \t\u3000]+发表于"
+    rf"|^[ \t]*(?P<member>{_USER})[(（]\d{{5,11}}[)）][ \t\u3000]*(?:\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}\s+)?"
+    r"\d{1,2}:\d{2}"
+    rf"|[（(]网友[:：]?(?P<netizen>{_USER})[）)]"
+    r"|(?:用户|账号为|帐号为|账号|帐号|登录名|用户名)[:：]?[ \t]*[\"“]?"
+    r"(?P<account>[A-Za-z][A-Za-z0-9_\-.]{3,29})(?![A-Za-z0-9_])",
+    re.MULTILINE)
+_FORUM_GROUPS = ("floor", "to", "poster", "member", "netizen", "account")
+_FLOOR_REF = re.compile(r"\d{1,5}楼|楼主|层主")  # 回复3楼：: a reference to a floor, not a user
+
 # cheap gates (a literal scan) before patterns that would otherwise be tried at every position
 _URL_GATE = re.compile(r"://|www\.|\.(?:com|cn|net|org|gov|edu|info|io|top|xyz|cc)")
 _ANY_DIGIT = re.compile(r"\d")
@@ -181,6 +199,12 @@ def _detect_numbers(folded: str) -> list[Span]:
             for g in ("value", "v2", "v3"):  # (Kobe824 回复 篮下无敌手：: both are users)
                 if m.group(g) and m.group(g) not in person_words():  # 医生 回复：: a role, not a user name
                     add(Span(m.start(g), m.end(g), "SOCIAL_ACCOUNT", 0.85, "forum_reply"))
+    if any(w in folded for w in ("楼", "回复", "发表于", "网友", "用户", "账号", "帐号", "登录名")) or \
+            ("(" in folded or "（" in folded):
+        for m in _FORUM_USER.finditer(folded):
+            g = next(g for g in _FORUM_GROUPS if m.group(g))
+            if not _FLOOR_REF.fullmatch(m.group(g)) and m.group(g) not in person_words():
+                add(Span(m.start(g), m.end(g), "SOCIAL_ACCOUNT", 0.85, "forum_user"))
     if "邮" in folded:
         for m in _POSTCODE.finditer(folded):
             add(Span(m.start(1), m.end(1), "ADDRESS", 0.9, "postcode"))
