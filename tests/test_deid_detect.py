@@ -403,3 +403,27 @@ def test_a_long_run_of_address_units_is_read_in_linear_time() -> None:
     start = time.process_time()
     assert detect_addresses("Room 12 Room 13 " * 4000) == []
     assert time.process_time() - start < 5  # it takes ~0.01 s; the old pattern did not finish on a fifth of this
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("2019年曾在锦州市第一精神病院住院三月", "锦州市第一"),  # a psychiatric hospital's ending
+    ("既往于桂北医院普外科手术", "桂北"),  # a two-character name + 医院, not 桂 + 中医院's kind of split
+    ("标本送泉州博安医学检验实验室", "博安"),  # a private laboratory
+    ("在东莞华通物流园做装卸工", "华通"),  # an employer that is a logistics park
+])
+def test_more_institution_endings_go(text: str, gone: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert gone not in res.text, res.text
+
+
+def test_a_two_character_name_before_zhongyiyuan_is_one_hospital() -> None:
+    text = "转至鄂中医院心内科"  # 鄂中 + 医院
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert "鄂" not in res.text and "心内科" in res.text, res.text
+    kept = "建议去当地中医院调理"  # a generic place stays
+    assert deidentify_texts([kept], DeidConfig(ner=False))[0].text == kept
+
+
+def test_a_professional_society_and_a_lab_test_stay() -> None:
+    text = "参照中华医学会儿科学分会指南，入院后实验室检查示白细胞升高"
+    assert deidentify_texts([text], DeidConfig(ner=False))[0].text == text

@@ -316,6 +316,8 @@ def detect_institutions(text: str, hospitals: bool = True) -> list[Span]:
                 continue
             s = _trim_lead(text, s0, m.start())
             name = text[s:m.start()]
+            if name and not _specific(name) and m.group(0).startswith("中"):
+                name += "中"  # 湘中医院: the name is 湘中 and the ending 医院, not 湘 + 中医院
             if not name or not _specific(name) or "某" in text[max(0, s - 2):s]:
                 continue
             out.append(Span(s, m.end(), "HOSPITAL", 0.8, "hospital"))
