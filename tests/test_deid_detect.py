@@ -427,3 +427,9 @@ def test_a_two_character_name_before_zhongyiyuan_is_one_hospital() -> None:
 def test_a_professional_society_and_a_lab_test_stay() -> None:
     text = "参照中华医学会儿科学分会指南，入院后实验室检查示白细胞升高"
     assert deidentify_texts([text], DeidConfig(ner=False))[0].text == text
+
+
+def test_an_address_in_full_width_digits_goes_whole() -> None:
+    text = "现住：广州市天河区石牌街道龙口西路１８号３栋７０２房，邮编略"
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert not any(c in res.text for c in "１８３７０２龙口"), res.text

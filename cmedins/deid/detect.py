@@ -20,7 +20,7 @@ from cmedins.deid.detect_places import detect_addresses, detect_institutions
 from cmedins.deid.lexicon import lexicon
 from cmedins.deid.record_aware import find_terms
 from cmedins.deid.spans import Span
-from cmedins.deid.text_norm import fold, simplified
+from cmedins.deid.text_norm import fold, fold_alnum, simplified
 
 _CACHE_MAX_CHARS = 160
 _HAN_ONLY = re.compile("^[\u4e00-\u9fff]+$")
@@ -36,9 +36,10 @@ def raw_spans(text: str, redact_institutions: bool = True, folded: str | None = 
     spans = detect_numbers(folded)
     spans += detect_dates(folded)
     spans += detect_names(text)
-    spans += detect_addresses(text)
+    alnum = fold_alnum(text)  # 莘建路１２８弄: a house number in full-width digits is a house number
+    spans += detect_addresses(alnum)
     if redact_institutions:
-        spans += detect_institutions(text)
+        spans += detect_institutions(alnum)
     return spans
 
 

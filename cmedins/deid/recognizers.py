@@ -27,18 +27,26 @@ from cmedins.deid.detect_places import detect_addresses, detect_institutions
 from cmedins.deid.lexicon import lexicon
 from cmedins.deid.nlp_engine import JiebaNlpEngine
 from cmedins.deid.spans import Span
-from cmedins.deid.text_norm import fold, simplified
+from cmedins.deid.text_norm import fold, fold_alnum, simplified
 
 LANG = "zh"
+
+
+def _folded(text: str) -> str:
+    return fold(simplified(text))
+
+
+def _alnum(text: str) -> str:
+    return fold_alnum(simplified(text))
 
 
 class DetectorRecognizer(EntityRecognizer):
     """A presidio recognizer over one of our detector functions (text -> spans)."""
 
-    def __init__(self, name: str, entities: list[str], detector: Callable[[str], list[Span]], folded: bool,
-                 context: list[str] | None = None):
+    def __init__(self, name: str, entities: list[str], detector: Callable[[str], list[Span]],
+                 view: Callable[[str], str], context: list[str] | None = None):
         self._detector = detector
-        self._folded = folded
+        self._view = view  # the same-length view of the text the detector reads, as in `detect.raw_spans`
         super().__init__(supported_entities=entities, name=name, supported_language=LANG, context=context or [])
 
     def load(self) -> None:  # nothing to load: patterns are compiled lazily and cached
@@ -46,7 +54,7 @@ class DetectorRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
                 ) -> list[RecognizerResult]:
-        spans = self._detector(fold(text) if self._folded else simplified(text))  # as `detect.raw_spans` reads
+        spans = self._detector(self._view(text))
         wanted = set(entities) if entities else set(self.supported_entities)
         return [
             RecognizerResult(s.entity_type, s.start, s.end, s.score,
@@ -104,20 +112,20 @@ def build_recognizers(redact_institutions: bool = True, ner: bool = False,
         DetectorRecognizer("ChineseNumberRecognizer",
                            ["ID_NUMBER", "PHONE", "MEDICAL_RECORD_NO", "INSURANCE_NO", "BANK_CARD", "EMAIL",
                             "IP_ADDRESS", "URL", "LICENSE_PLATE", "PASSPORT", "SOCIAL_ACCOUNT", "OTHER_ID"],
-                           detect_numbers, folded=True, context=number_ctx),
-        DetectorRecognizer("ChineseDateRecognizer", ["DATE", "BIRTH_DATE", "AGE"], detect_dates, folded=True,
+                           detect_numbers, view=_folded, context=number_ctx),
+        DetectorRecognizer("ChineseDateRecognizer", ["DATE", "BIRTH_DATE", "AGE"], detect_dates, view=_folded,
                            context=list(ctx.get("BIRTH_DATE", ()))),
-        DetectorRecognizer("ChineseNameRecognizer", ["PERSON"], detect_names, folded=False),
-        DetectorRecognizer("ChineseAddressRecognizer", ["ADDRESS"], detect_addresses, folded=False,
+        DetectorRecognizer("ChineseNameRecognizer", ["PERSON"], detect_names, view=simplified),
+        DetectorRecognizer("ChineseAddressRecognizer", ["ADDRESS"], detect_addresses, view=_alnum,
                            context=list(lexicon().address_labels)),
         JiebaPersonRecognizer(),
     ]
     if redact_institutions:
         recs.append(DetectorRecognizer("ChineseInstitutionRecognizer", ["HOSPITAL", "ORGANIZATION"],
-                                       detect_institutions, folded=False, context=list(lexicon().org_labels)))
+                                       detect_institutions, view=_alnum, context=list(lexicon().org_labels)))
     if ner:
         recs.append(DetectorRecognizer("ChineseNerPersonRecognizer", ["PERSON"], _ner_detector(ner_model),
-                                       folded=False))
+                                       view=simplified))
     return recs
 
 

@@ -28,6 +28,10 @@ _TABLE[0x2212] = ord("-")
 _TABLE[0x00A0] = 0x20
 
 
+# only the full-width digits and letters (１２８弄６号 → 128弄6号), for the place and institution detectors,
+# whose patterns read full-width punctuation as it stands
+_ALNUM_TABLE = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B)) for cp in range(*r)}
+
 _CAPITAL = re.compile("[A-Z]")
 
 
@@ -35,6 +39,11 @@ def has_capital(text: str) -> bool:
     """An ASCII capital letter anywhere in `text`: the gate of the detectors of Latin-script names and addresses
     (a regex scan, many times faster than a Python loop over the characters)."""
     return _CAPITAL.search(text) is not None
+
+
+def fold_alnum(text: str) -> str:
+    """Full-width digits and Latin letters → ASCII, same length; punctuation and spaces as they are."""
+    return text.translate(_ALNUM_TABLE)
 
 
 def fold(text: str) -> str:
