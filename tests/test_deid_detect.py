@@ -433,3 +433,13 @@ def test_an_address_in_full_width_digits_goes_whole() -> None:
     text = "现住：广州市天河区石牌街道龙口西路１８号３栋７０２房，邮编略"
     res = deidentify_texts([text], DeidConfig(ner=False))[0]
     assert not any(c in res.text for c in "１８３７０２龙口"), res.text
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("他一直在福建晋江打工，今年回乡", "晋江"),  # a province, then a city jieba knows only as a proper noun
+    ("所属街道名称：月湖街道　社区名称：望湖社区", "月湖"),  # a sub-district after its form label
+    ("就医地：绍兴市　参保类型：职工", "绍兴"),  # the place of treatment of a cross-region claim
+])
+def test_more_labelled_and_framed_places_go(text: str, gone: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert gone not in res.text, res.text

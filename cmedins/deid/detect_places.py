@@ -66,7 +66,7 @@ def _regexes() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pa
     org = "|".join(re.escape(w) for w in lx.org_suffixes)
     org_re = re.compile(f"{starts(lx.org_suffixes)}(?:{org})")
     labels = "|".join(re.escape(w) for w in lx.address_labels)
-    admin = "市|自治州|州|地区|盟|县|区|旗|镇|乡|村"  # a province alone is kept (HIPAA keeps states)
+    admin = "市|自治州|州|地区|盟|县|区|旗|镇|乡|村|街道"  # a province alone is kept (HIPAA keeps states)
     single_re = re.compile(f"{starts(lx.address_labels)}(?<![发产寄派衍滋])(?:{labels})\\s*[:：]?\\s*"
                            f"(?P<place>[{HAN}]{{2,8}}?(?:{admin}))"
                            f"(?![{HAN}]{{0,1}}(?:{han_end}))")
@@ -173,6 +173,8 @@ def _city_at(text: str, start: int, stop: int) -> Span | None:
         end += len(words[0][0])
         words = words[1:]
     word, flag = words[0]
+    if flag == "nz" and end > start:
+        flag = "ns"  # 浙江|义乌: after a province, a proper noun jieba does not know as a place is its city
     if flag == "ns" and len(word) >= 2 and word not in _PROVINCES and word not in _NOT_A_PLACE and \
             not word.endswith("国") and word not in _COUNTRIES:
         return Span(start, end + len(word), "ADDRESS", 0.75, "labelled_city")
