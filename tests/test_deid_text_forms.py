@@ -60,3 +60,11 @@ def test_a_space_after_a_three_character_name_pads_nothing(text: str, name: str,
     """A surname ending a longer Han run (思江 after 郝) starts no padded name: the whole name goes, the sex stays."""
     res = deidentify_texts([text], DeidConfig(ner=False))[0]
     assert name[0] not in res.text and f"　{kept}　" in res.text, res.text
+
+
+@pytest.mark.parametrize("text", ["由病友蔺　强陪同来院", "受理人：服务台邝　敏", "肝病门诊裘　东教授查房"])
+def test_a_padded_name_after_a_role_or_a_place_word_still_goes(text: str) -> None:
+    """The padding check only refuses the last character of a three-character name standing alone."""
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    name = text.split("　")[0][-1] + text.split("　")[1][0]
+    assert name[0] not in res.text and name[1] not in res.text, res.text

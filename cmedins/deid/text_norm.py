@@ -99,9 +99,6 @@ _PADDING = re.compile("[　 ](?<=[一-鿿][　 ])(?=[一-鿿])")  # the space fi
 _HAN = re.compile("[一-鿿]")
 # where a weak surname (左, 冷, 于: ordinary words too) may start a padded name: after a role or a field label
 _SLOT_BEFORE = frozenset("者人员师生士属科床长班名签：:，,、（(") | {""}
-# after other Han text a surname starts a padded name only after these (由王　芳陪同, 与李　伟); else it ends a word
-# or a longer name (吕布谷　男 is a three-character name and a sex field, not 吕布 + 谷男)
-_NAME_AFTER_CHARS = frozenset("由与和及见请找叫是为给向被让")
 _WORD = 50  # jieba dictionary frequency from which two characters make a word (正常　建议: 常建 is no name)
 
 
@@ -115,8 +112,7 @@ def _padding_closes(text: str, i: int) -> bool:
     lx = lexicon()
     sur, before = text[i - 1], text[i - 2:i - 1]
     if sur not in lx.surnames or (sur in lx.weak_surnames and before not in _SLOT_BEFORE and _HAN.match(before)) or \
-            (_HAN.match(before) and before not in _SLOT_BEFORE and before not in _NAME_AFTER_CHARS) or \
-            before.isdigit():
+            before.isdigit() or _ends_a_name(text, i - 1):
         return False  # (1,280.00元　退费: an amount's unit, not a surname)
     run = 0
     while i + 1 + run < len(text) and run < 3 and _HAN.match(text[i + 1 + run]):
@@ -130,6 +126,21 @@ def _padding_closes(text: str, i: int) -> bool:
     if (freq.get(before + sur) or 0) >= _WORD or (run >= 2 and (freq.get(text[i + 1:i + 3]) or 0) >= _WORD):
         return False
     return run >= 1
+
+
+def _ends_a_name(text: str, i: int) -> bool:
+    """text[i] ends a three-character Han run that stands alone and starts with a surname: the last character of a
+    full name (1. 吕布谷　男, 3. 何田田　女), not a surname padded to its given name."""
+    lx = _lexicon()
+    s = i - 2
+    return s >= 0 and all(_HAN.match(c) for c in text[s:i]) and (s == 0 or not _HAN.match(text[s - 1])) and \
+        (text[s] in lx.surnames or text[s:s + 2] in lx.compound_surnames)
+
+
+def _lexicon():  # noqa: ANN202 - imported late: lexicon imports this module's neighbours
+    from cmedins.deid.lexicon import lexicon
+
+    return lexicon()
 
 
 # Four or more single characters (Han, digits, Latin letters, a date's or number's separators) each set apart by
