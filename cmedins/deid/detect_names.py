@@ -1346,7 +1346,8 @@ def class_name(scan: _Scan) -> Iterator[Hit]:
 
 
 # a child's or a friend's called name: 小名叫乐乐, 乳名：豆豆, 宝宝叫朵朵 (a doubled character after 叫 is a name)
-_CALLED = re.compile(r"(?:(?:小名|乳名|昵称|外号|绰号)(?:是|叫)?\s*[:：]?\s*"
+_CALLED = re.compile(starts(["小名", "乳名", "昵称", "外号", "绰号", "叫", "自称", *_KIN, *_W.colloquial_kinship]) +
+                     r"(?:(?:小名|乳名|昵称|外号|绰号)(?:是|叫)?\s*[:：]?\s*"
                      r"(?P<n1>[\u4e00-\u9fff]{2,3})(?=[，,。；;、！!？?\s）)]|$)"
                      r"|(?:叫[他她我]?|自称|小名|乳名|昵称|外号|绰号|"
                      + "|".join(sorted(map(re.escape, _KIN | _W.colloquial_kinship), key=len, reverse=True)) +
