@@ -293,6 +293,17 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             "Grace研究显示获益",  # a trial's name before Han text, no person word before it
         ],
     ),
+    "en_label_name": (
+        [
+            ("Patient: ZHOU, Minghui　DOB: 1988", "ZHOU, Minghui"),  # a capital surname, a comma, the given name
+            ("Reported by: K. Huang, MD", "K. Huang"),  # an initial and a surname
+            ("Interpreter: Tran Van Minh\n", "Tran Van Minh"),  # any capitalised words after the label
+        ],
+        [
+            "Patient: Stable overnight",
+            "Name: Unknown",
+        ],
+    ),
     "romanised_name": (
         [
             ("Attending: Qian Yu，已查看患者。", "Qian Yu"),

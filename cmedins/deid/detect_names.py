@@ -857,6 +857,37 @@ def english_given(scan: _Scan) -> Iterator[Hit]:
             yield s, e, 0.75  # (Han text right after it only when a person word stands before: 室友Kevin发现)
 
 
+# a name in Latin letters after an English field label (Patient: WANG, Xiaoyu; Verified by: J. Liu; Patient Name:
+# Nguyen Thi Lan): any capitalised words there, in the forms records write them
+_EN_LABEL = re.compile(r"(?<![A-Za-z])(?i:patient(?:'s)? name|patient|full name|name|verified by|reported by|"
+                       r"signed by|reviewed by|checked by|attending|physician|doctor|nurse|contact(?: person)?|"
+                       r"guardian|next of kin|informant|interpreter|spouse|mother|father)\s*[:：]\s*")
+_EN_LABEL_NAME = re.compile(r"[A-Z]{2,12},[ \u00a0]?[A-Z][a-z]+(?:[ \-][A-Z]?[a-z]+)?"  # WANG, Xiaoyu
+                            r"|(?:[A-Z]\.[ \u00a0]?){1,2}[A-Z][a-z'’\-]+"  # J. Liu
+                            r"|[A-Z][a-z'’\-]+(?:[ \u00a0][A-Z][a-z'’\-]+){0,3}"  # Nguyen Thi Lan
+                            r"|[A-Z]{2,12}(?:[ \u00a0][A-Z]{2,12}){1,3}(?![a-z])")  # LEONG KA IAN
+
+
+def en_label_name(scan: _Scan) -> Iterator[Hit]:
+    """A Latin-script name after an English field label (see _EN_LABEL), unless its words are English medical
+    words (Patient: Stable, Name: Unknown are no names)."""
+    text = scan.text
+    if not has_capital(text) or (":" not in text and "：" not in text):
+        return
+    for m in _EN_LABEL.finditer(text):
+        n = _EN_LABEL_NAME.match(text, m.end())
+        if n is None:
+            continue
+        words = re.split(r"[ ,.\u00a0\-]+", n.group(0))
+        if any(w.lower() in _LX.english_terms or w.lower() in _EN_NOT_NAMES for w in words if w):
+            continue
+        yield n.start(), n.end(), 0.8
+
+
+_EN_NOT_NAMES = frozenset(("unknown", "stable", "none", "male", "female", "yes", "no", "self", "same", "see", "n/a",
+                           "normal", "negative", "positive", "pending", "refused", "mr", "mrs", "ms", "dr"))
+
+
 # one Hanyu Pinyin syllable (initial + final), as written in passports and English-language records
 _PINYIN_SYLLABLE = (r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?(?:iang|iong|uang|ang|eng|ing|ong|uai|ian|iao|uan|van|"
                     r"ai|ei|ao|ou|an|en|in|un|vn|ia|ie|iu|ua|uo|ui|ue|ve|er|a|o|e|i|u|v)")
@@ -926,8 +957,8 @@ def romanised_name(scan: _Scan) -> Iterator[Hit]:
 
 
 # one author of a reference in Vancouver style: a surname (possibly two words, hyphenated or with an apostrophe)
-# and the initials of the given names: Whitfield RT, O'Neil C, García-López MJ, Van Damme P
-_AUTHOR_SURNAME = r"[A-Z][a-zà-ÿ]+(?:[-'’][A-Z]?[a-zà-ÿ]+)*"
+# and the initials of the given names: Whitfield RT, O'Neil C, García-López MJ, Van Damme P, O'Brien D
+_AUTHOR_SURNAME = r"(?:[OD][’']|Mc|Mac)?[A-Z][a-zà-ÿ]+(?:[-'’][A-Z]?[a-zà-ÿ]+)*"  # (O'Brien, D'Amico, McLean too)
 _REF_AUTHOR = re.compile(rf"(?<![A-Za-z])((?:{_AUTHOR_SURNAME} )?{_AUTHOR_SURNAME}) [A-Z]{{1,3}}(?![A-Za-z])")
 _ET_AL = re.compile(r",?\s*(?:et al|等)")
 _AUTHOR_SEP = re.compile(r",\s?")
@@ -1433,8 +1464,9 @@ Rule = Callable[[_Scan], Iterator[Hit]]
 RULES: tuple[Rule, ...] = (
     kin_status, clause_start, masked, surname_xing, paren_kin, escort, lao_surname, clinic_of, surname_mou,
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
-    english_given, romanised_name, reference_authors, colon_nr, demographic, appointed, role_field, author, bed_name,
-    class_name, role_noun, act_field, spaced_name, minority_name, dotted_name, called_name, doubled_name, signed_name,
+    english_given, en_label_name, romanised_name, reference_authors, colon_nr, demographic, appointed, role_field,
+    author, bed_name, class_name, role_noun, act_field, spaced_name, minority_name, dotted_name, called_name,
+    doubled_name, signed_name,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 
