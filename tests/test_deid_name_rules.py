@@ -524,6 +524,16 @@ RULE_CASES: dict[str, tuple[list, list]] = {
             "血压控制——尚可",
         ],
     ),
+    "phone_directory": (
+        [
+            ("值班：夏至 158 7421 2219", "夏至"),  # a name that is a word, before a mobile number
+            ("儿科：柏林 0571-8765 4321", "柏林"),  # before a landline
+        ],
+        [
+            "联系电话：手机 13812345678",  # the phone's own label
+            "随访：电话 13812345678 未接通",
+        ],
+    ),
 }
 
 # medical text with surname characters in it: no rule may find a name here

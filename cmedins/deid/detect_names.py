@@ -1404,6 +1404,25 @@ def called_name(scan: _Scan) -> Iterator[Hit]:
             yield s, e, 0.8
 
 
+# a directory line: a department or a role, its colon, a name and a phone number (外科：宁远 135 0842 2219)
+_NAME_PHONE = re.compile(r"(?<=[:：])[ \t\u3000]*(?P<n>[\u4e00-\u9fff]{2,4})[ \t\u3000]+"
+                         r"(?=(?:\+?86[ \-]?)?1[3-9]\d[ \-]?\d{4}[ \-]?\d{4}(?!\d)"
+                         r"|0\d{2,3}[ \-]?\d{3,4}[ \-]?\d{4}(?!\d))")
+_PHONE_WORDS = frozenset(("手机", "座机", "电话", "固话", "微信", "传真", "分机", "短号", "号码", "本人", "家属"))
+
+
+def phone_directory(scan: _Scan) -> Iterator[Hit]:
+    """The name before a phone number in a directory or contact line (值班：夏至 158 7421 2219): surname first, a
+    word or not, as a roster's names are; not the phone's own label (手机 138…)."""
+    text = scan.text
+    if ":" not in text and "：" not in text:
+        return
+    for m in _NAME_PHONE.finditer(text):
+        value = m.group("n")
+        if value not in _PHONE_WORDS and sibling_name(value, lax=True):
+            yield m.start("n"), m.end("n"), 0.75
+
+
 # a letter's or a post's signature: a dash, then the writer's name closing the line (谢谢大家！——秀英)
 _SIGNED = re.compile(r"(?:——|—|--)[ \t\u3000]*(?P<n>[\u4e00-\u9fff]{2,4})[ \t\u3000]*(?=\n|$)")
 
@@ -1466,7 +1485,7 @@ RULES: tuple[Rule, ...] = (
     surname_title, label_paren, label_nr, label_mou, label_weak, label_surname, label_form, label_spaced, en_title,
     english_given, en_label_name, romanised_name, reference_authors, colon_nr, demographic, appointed, role_field,
     author, bed_name, class_name, role_noun, act_field, spaced_name, minority_name, dotted_name, called_name,
-    doubled_name, signed_name,
+    doubled_name, signed_name, phone_directory,
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)  # the values of Span.source
 

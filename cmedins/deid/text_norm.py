@@ -147,10 +147,12 @@ def _lexicon():  # noqa: ANN202 - imported late: lexicon imports this module's n
 # one space: text letter-spaced by OCR or a PDF export (姓 名 ： 司 马 红 梅, 2 0 2 2 - 1 1 - 0 3). Read without the
 # spaces, the name or number inside is one word again for every detector.
 _SPACED_CHAR = "[一-鿿0-9A-Za-z\\-/:：.]"
-_LETTER_SPACED = re.compile(f"(?<![一-鿿0-9A-Za-z]){_SPACED_CHAR}(?:[ 　]{_SPACED_CHAR}){{3,}}(?![一-鿿0-9A-Za-z])")
+_LETTER_SPACED = re.compile(f"(?<![一-鿿0-9A-Za-z]){_SPACED_CHAR}(?:[ 　]{_SPACED_CHAR}){{3,}}(?![一-鿿0-9A-Za-z])"
+                            # and a field's value of three Han characters (签 名：王 晓 燕)
+                            "|(?<=[:：])[一-鿿](?:[ 　][一-鿿]){2}(?![一-鿿0-9A-Za-z]|[ 　][一-鿿])")
 # a part of every such run that starts with a space: found by a fast scan (a leading class), where the pattern above
 # is tried at every position; only a text that has one is read with the full pattern
-_SPACED_PART = re.compile(f"[ 　]{_SPACED_CHAR}[ 　]{_SPACED_CHAR}[ 　]")
+_SPACED_PART = re.compile(f"[ 　]{_SPACED_CHAR}[ 　]{_SPACED_CHAR}[ 　]|[:：][一-鿿][ 　][一-鿿][ 　]")
 
 
 def visible_view(text: str) -> VisibleView:
