@@ -121,13 +121,15 @@ SENTENCE_RE = re.compile(r"[^。！？\n]*(?:[。！？]+|\n|$)")
 
 
 _PUNCT_CHARS = "，。；：、！？,.;:!?（）()[]【】“”\"'‘’《》<>·…-—_/"
-_DROP = {ord(c): None for c in _PUNCT_CHARS}
+# One pass deleting whitespace (`\s` is exactly `str.isspace`) and punctuation: twice as fast on Chinese text as
+# `"".join(text.split()).translate(...)`, whose translate table has no fast path outside ASCII.
+_NORM_DROP_RE = re.compile(f"[\\s{re.escape(_PUNCT_CHARS)}]")
 
 
 def norm(text: str) -> str:
     """Text without whitespace and punctuation, Latin letters lower-cased: what counts as 'the same words' when
     comparing queries (the per-task cap) or looking for an answer in a query."""
-    return "".join(text.split()).translate(_DROP).lower() if text else ""
+    return _NORM_DROP_RE.sub("", text).lower() if text else ""
 
 
 def name_variants(name: str) -> set[str]:
