@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from cmedins.tasks.record_text import Matcher, clauses, clean, flat, name_variants, sentences
+from cmedins.tasks.record_text import Matcher, clauses, clean, flat, latin_tokens, name_variants, sentences
 from cmedins.tasks.rules import Rules
 
 MODES = ("clause", "sentence", "mask", "off")
@@ -86,8 +86,9 @@ def matcher(names: tuple[str, ...]) -> Matcher:
 
 def _clause_leaks(clause: str, anywhere: Matcher, statements: Matcher) -> bool:
     f = flat(clause)
-    return (anywhere.search_flat(f) or QUOTED_DIAGNOSIS.search(clause) is not None
-            or (DIAGNOSTIC_CUE.search(clause) is not None and statements.search_flat(f)))
+    tokens = latin_tokens(f) if anywhere.latin and statements.latin else None  # computed once for both
+    return (anywhere.search_flat(f, tokens) or QUOTED_DIAGNOSIS.search(clause) is not None
+            or (DIAGNOSTIC_CUE.search(clause) is not None and statements.search_flat(f, tokens)))
 
 
 @lru_cache(maxsize=256)
@@ -99,7 +100,8 @@ def control(text: str, targets: Targets, mode: str, mask: str) -> tuple[str, int
         return text, 0
     anywhere, statements = matcher(targets.anywhere), matcher(targets.statements)
     f = flat(text)
-    if not (anywhere.search_flat(f) or statements.search_flat(f) or QUOTED_DIAGNOSIS.search(text)):
+    tokens = latin_tokens(f) if anywhere.latin and statements.latin else None
+    if not (anywhere.search_flat(f, tokens) or statements.search_flat(f, tokens) or QUOTED_DIAGNOSIS.search(text)):
         return text, 0
     out, leaked = [], 0
     for sentence in sentences(text):
