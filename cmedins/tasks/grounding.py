@@ -265,8 +265,9 @@ def trim(answer: str, query: str, lexicon: Lexicon) -> tuple[str, int]:
     for unit in _UNIT_RE.findall(answer):
         if not unit:
             continue
-        bad = not placeholder_free(unit) or any(n in flat(unit) for n in names)
-        if not bad and values and any(ch.isdigit() for ch in unit):
+        flat_unit = flat(unit) if names else ""  # once per unit, not once per name
+        bad = not placeholder_free(unit) or any(n in flat_unit for n in names)
+        if not bad and values and any(map(str.isdigit, unit)):
             nums, dates = text_facts(unit)
             bad = bool((nums | dates) & values)
         if unit.strip() and bad:
