@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -251,3 +252,24 @@ def test_task_groups_in_worker_processes_give_the_rows_of_one_pass() -> None:
     assert (one.inputs_used, one.inputs_quarantined) == (two.inputs_used, two.inputs_quarantined)
     assert one.inputs_used + one.inputs_quarantined == len(rows)
     assert "missing_record_hash" in one.quarantined.column("reason").to_pylist()
+
+
+def test_a_group_goes_without_only_the_costly_fields_none_of_its_tasks_reads() -> None:
+    """A lane converts no `events` (or `labs`) when none of its tasks reads them (`stage._READ_BY`): every other
+    built-in builder gives the same items from records without those fields; plugin tasks get every field."""
+    from cmedins.tasks import stage as tasks_stage
+    from cmedins.tasks.registry import DEFAULT_TASKS
+
+    def items(name: str, rec: dict) -> object:
+        got = get_task(name).build(rec, config)  # a ranked task's items come as an iterator, their answers lazily
+        return got if isinstance(got, str) else [replace(item, answers=item.formats()) for item in got]
+
+    config = TasksConfig()
+    for field, readers in tasks_stage._READ_BY.items():
+        for name in set(DEFAULT_TASKS) - readers:
+            for rec in records():
+                assert items(name, rec) == items(name, {**rec, field: None}), (name, field)
+    for group in tasks_stage.task_groups(list(DEFAULT_TASKS), 2):
+        assert ("events" in tasks_stage.group_skips(group, config)) == {"event_extraction", "triage"}.isdisjoint(group)
+    assert tasks_stage.group_skips(list(DEFAULT_TASKS), config) == frozenset()
+    assert tasks_stage.group_skips(["summary"], TasksConfig(plugins=["cmedins.tasks.summary"])) == frozenset()

@@ -66,6 +66,8 @@ class _Prepared:
     answer: str
     fmt: str
     copy: int
+    query_hash: int  # xxh64 of the query and of the normalised query (`_norm_hash`): computed once per item,
+    query_key: int  # not once per check and row (a diagnosis query is thousands of characters)
 
 
 @dataclass
@@ -80,12 +82,18 @@ class _Variety:
     templates: set[str] = field(default_factory=set)
     per_query: Counter = field(default_factory=Counter)
 
-    def add(self, instruction: str, query: str, answer: str, template_id: str) -> None:
+    def add(self, instruction: str, query_hash: int, answer: str, template_id: str, query_key: int) -> None:
+        """One row; the query by its xxh64 and the xxh64 of its normalised text (`_norm_hash`)."""
         self.instructions.add(xxhash.xxh64_intdigest(instruction.encode("utf-8")))
-        self.queries.add(xxhash.xxh64_intdigest(query.encode("utf-8")))
+        self.queries.add(query_hash)
         self.answers.add(xxhash.xxh64_intdigest(answer.encode("utf-8")))
         self.templates.add(template_id)
-        self.per_query[xxhash.xxh64_intdigest(norm(query).encode("utf-8"))] += 1
+        self.per_query[query_key] += 1
+
+
+def _norm_hash(query: str) -> int:
+    """The key of a query for the per-task cap and the most-repeated-query figure: xxh64 of its normalised text."""
+    return xxhash.xxh64_intdigest(norm(query).encode("utf-8"))
 
 
 @dataclass
@@ -134,12 +142,9 @@ class Collector:
         self.refuse(origin, spec.name, reason, fld, {"task": spec.name, "query": item.query, "answer": item.answer,
                                                      **(extra or {})})
 
-    def _query_key(self, task: str, query: str) -> tuple[str, int]:
-        return task, xxhash.xxh64_intdigest(norm(query).encode("utf-8"))
-
-    def _capped(self, task: str, query: str) -> bool:
+    def _capped(self, task: str, query_key: int) -> bool:
         cap = self.config.query_cap.get(task)
-        return cap is not None and self.per_query[self._query_key(task, query)] >= cap
+        return cap is not None and self.per_query[task, query_key] >= cap
 
     def _prepare(self, spec: TaskSpec, item: Item, origin: Origin, copies: int) -> list[_Prepared] | str:
         """The rows of one item, or why it gives none: `refused` (quarantined here) or `capped`."""
@@ -171,12 +176,14 @@ class Collector:
                 self._refuse_item(origin, spec, item, "unsafe_answer", "answer",
                                   {"kinds": sorted({f.kind for f in unsafe})})
                 return "refused"
-        if self._capped(name, item.query):
+        query_key = _norm_hash(item.query)
+        if self._capped(name, query_key):
             self.stats[f"capped:{name}"] += 1
             return "capped"
         answers = item.formats()
         prepared: list[_Prepared] = []
-        query_digest = xxhash.xxh64_hexdigest(item.query.encode("utf-8"))
+        query_hash = xxhash.xxh64_intdigest(item.query.encode("utf-8"))
+        query_digest = f"{query_hash:016x}"  # = xxh64_hexdigest
         answer_digest = {f: xxhash.xxh64_hexdigest(a.encode("utf-8")) for f, a in answers.items()}
         for c in range(copies):
             pool = pool_for(name, self.seed, origin.record_hash, item.key, cfg.english_fraction, set(answers))
@@ -205,11 +212,11 @@ class Collector:
                                   {"format": tpl.format, "facts": kinds} if kinds else {"format": tpl.format})
                 return "refused"
             self.seen.add(h)
-            prepared.append(_Prepared(item, tpl, answer, tpl.format, c))
+            prepared.append(_Prepared(item, tpl, answer, tpl.format, c, query_hash, query_key))
         if not prepared:
             return "duplicate"
         if cfg.query_cap.get(name) is not None:
-            self.per_query[self._query_key(name, item.query)] += len(prepared)
+            self.per_query[name, query_key] += len(prepared)
         return prepared
 
     def _add(self, spec: TaskSpec, p: _Prepared, origin: Origin) -> None:
@@ -222,8 +229,8 @@ class Collector:
         self.stats[f"format:{spec.name}:{p.fmt}"] += 1
         if origin.department:
             self.stats[f"dept:{origin.department}"] += 1
-        self.variety.setdefault(spec.name, _Variety()).add(p.template.instruction, p.item.query, p.answer,
-                                                           p.template.id)
+        self.variety.setdefault(spec.name, _Variety()).add(p.template.instruction, p.query_hash, p.answer,
+                                                           p.template.id, p.query_key)
 
     def emit(self, spec: TaskSpec, items: list[Item], origin: Origin, copies: int, limit: int | None = None) -> int:
         """Check, cap and template each item; returns how many rows were kept. With `limit` (ranked tasks) the

@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from cmedins.tasks.record_text import Matcher, clean, flat, name_variants, placeholder_free
+from cmedins.tasks.record_text import Matcher, clean, flat, latin_tokens, name_variants, placeholder_free
 from cmedins.tasks.rules import Rules
 
 _UNIT_ALIASES = {"毫克": "mg", "克": "g", "毫升": "ml", "ml": "ml", "ug": "μg", "mcg": "μg", "微克": "μg",
@@ -144,10 +144,12 @@ class _Concepts:
     def matcher(self) -> Matcher:
         return Matcher(frozenset(self.groups), lexicon=True)
 
-    def missing(self, matcher: Matcher, flat_answer: str, flat_query: str) -> list[str]:
-        """The names found in the (flattened) answer none of whose concepts' names occurs in the flattened query."""
+    def missing(self, matcher: Matcher, flat_answer: str, flat_query: str,
+                tokens: list[str] | None = None) -> list[str]:
+        """The names found in the (flattened) answer none of whose concepts' names occurs in the flattened query;
+        `tokens`: the answer's `latin_tokens`, when the caller has them."""
         out = []
-        for name in dict.fromkeys(matcher.findall_flat(flat_answer)):
+        for name in dict.fromkeys(matcher.findall_flat(flat_answer, tokens)):
             if name in flat_query:
                 continue
             if not any(n in flat_query for g in self.groups.get(name, ()) for n in self.members[g]):
@@ -207,12 +209,14 @@ class Lexicon:
                 q = self._query(query)
                 out += [("number_unit", x) for x in sorted(nums - q.numbers)]
                 out += [("date", x) for x in sorted(dates - q.dates)]
-        f = None
+        f = tokens = None
         for kind, attr in (("department", "departments"), ("drug", "drugs"), ("diagnosis", "diagnoses")):
             if kind in kinds:
                 q = q or self._query(query)
-                f = f if f is not None else flat(answer)
-                out += [(kind, name) for name in getattr(self, attr).missing(self._m[attr], f, q.flat)]
+                if f is None:  # the flattened answer and its Latin words, shared by the three look-ups
+                    f = flat(answer)
+                    tokens = latin_tokens(f)
+                out += [(kind, name) for name in getattr(self, attr).missing(self._m[attr], f, q.flat, tokens)]
         return out
 
     def _query(self, query: str) -> _QueryFacts:
@@ -261,8 +265,9 @@ def trim(answer: str, query: str, lexicon: Lexicon) -> tuple[str, int]:
     for unit in _UNIT_RE.findall(answer):
         if not unit:
             continue
-        bad = not placeholder_free(unit) or any(n in flat(unit) for n in names)
-        if not bad and values and any(ch.isdigit() for ch in unit):
+        flat_unit = flat(unit) if names else ""  # once per unit, not once per name
+        bad = not placeholder_free(unit) or any(n in flat_unit for n in names)
+        if not bad and values and any(map(str.isdigit, unit)):
             nums, dates = text_facts(unit)
             bad = bool((nums | dates) & values)
         if unit.strip() and bad:

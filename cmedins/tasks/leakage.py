@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from cmedins.tasks.record_text import Matcher, clauses, clean, flat, name_variants, sentences
+from cmedins.tasks.record_text import Matcher, clauses, clean, flat, latin_tokens, name_variants, sentences
 from cmedins.tasks.rules import Rules
 
 MODES = ("clause", "sentence", "mask", "off")
@@ -86,8 +86,17 @@ def matcher(names: tuple[str, ...]) -> Matcher:
 
 def _clause_leaks(clause: str, anywhere: Matcher, statements: Matcher) -> bool:
     f = flat(clause)
-    return (anywhere.search_flat(f) or QUOTED_DIAGNOSIS.search(clause) is not None
-            or (DIAGNOSTIC_CUE.search(clause) is not None and statements.search_flat(f)))
+    tokens = latin_tokens(f) if anywhere.latin and statements.latin else None  # computed once for both
+    return (anywhere.search_flat(f, tokens) or QUOTED_DIAGNOSIS.search(clause) is not None
+            or (DIAGNOSTIC_CUE.search(clause) is not None and statements.search_flat(f, tokens)))
+
+
+def _names_anything(text: str, anywhere: Matcher, statements: Matcher) -> bool:
+    """Whether `text` names a target or quotes a diagnosis: when it does not, no clause of it leaks (a clause's
+    flattened text is part of the text's, and a quote inside a clause is inside the text)."""
+    f = flat(text)
+    tokens = latin_tokens(f) if anywhere.latin and statements.latin else None
+    return anywhere.search_flat(f, tokens) or statements.search_flat(f, tokens) or bool(QUOTED_DIAGNOSIS.search(text))
 
 
 @lru_cache(maxsize=256)
@@ -98,11 +107,15 @@ def control(text: str, targets: Targets, mode: str, mask: str) -> tuple[str, int
     if mode == "off" or not text:
         return text, 0
     anywhere, statements = matcher(targets.anywhere), matcher(targets.statements)
-    f = flat(text)
-    if not (anywhere.search_flat(f) or statements.search_flat(f) or QUOTED_DIAGNOSIS.search(text)):
+    if not _names_anything(text, anywhere, statements):
         return text, 0
     out, leaked = [], 0
     for sentence in sentences(text):
+        # most sentences name nothing: one test of the sentence instead of one per clause. (`Σ` is the one letter
+        # whose lower case depends on the next one, so only without it is a clause's `flat` part of the sentence's.)
+        if "Σ" not in sentence and not _names_anything(sentence, anywhere, statements):
+            out.append(sentence)
+            continue
         parts = clauses(sentence)
         bad = [_clause_leaks(c, anywhere, statements) for c in parts]
         if not any(bad):

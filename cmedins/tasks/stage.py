@@ -51,6 +51,9 @@ from cmedins.tasks.templates import TEMPLATE_DIR, template_file
 _REQUIRED = ("record_hash", "patient_key")
 # Fields no builder reads: not converting them to Python saves a tenth of the stage's time.
 _UNUSED = frozenset({"hospital", "marital_history", "family_history"})
+# The nested fields that cost most to convert (the events are four fifths of the conversion) and the built-in
+# tasks that read them: a group of tasks none of which reads one leaves it out (`group_skips`).
+_READ_BY = {"events": frozenset({"event_extraction", "triage"}), "labs": frozenset({"summary"})}
 
 
 def tasks_columns(config: TasksConfig) -> list[str]:
@@ -84,12 +87,13 @@ def public_files(config: TasksConfig) -> list[Path]:
     return [Path(p) for p in paths] + plugin_files(config)  # plugin_files adds the rules_dir files
 
 
-def records_from_table(table: pa.Table, all_fields: bool = False) -> list[dict]:
-    """Rows as dicts over the deid_record.v1 fields the builders read (all of them for plugin tasks)."""
+def records_from_table(table: pa.Table, all_fields: bool = False, skip: frozenset[str] = frozenset()) -> list[dict]:
+    """Rows as dicts over the deid_record.v1 fields the builders read (all of them for plugin tasks), less the
+    fields in `skip` (`group_skips`)."""
     missing = [c for c in _REQUIRED if c not in table.column_names]
     if missing:
         raise ValueError(f"tasks: input table lacks required column(s) {', '.join(missing)}")
-    wanted = [n for n in load_contract("deid_record").names if all_fields or n not in _UNUSED]
+    wanted = [n for n in load_contract("deid_record").names if all_fields or (n not in _UNUSED and n not in skip)]
     names = [n for n in wanted if n in table.column_names]
     columns = [table.column(n).to_pylist() for n in names]
     return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
@@ -133,23 +137,32 @@ def lexicon_of(table: pa.Table) -> tuple[set[str], set[str], set[tuple[str, str]
     return {d for d in deps if d}, {d for d in drugs if d.strip()}, dx
 
 
-# One group of tasks per process (a lane): its Collector keeps the group's cross-row state between batches.
-_GROUP: tuple[Collector, list[TaskSpec]] | None = None
+def group_skips(names: list[str], config: TasksConfig) -> frozenset[str]:
+    """The costly fields (`_READ_BY`) no task of the group `names` reads: its records go without them (none with
+    plugin tasks, which may read anything)."""
+    if config.plugins:
+        return frozenset()
+    return frozenset(f for f, readers in _READ_BY.items() if readers.isdisjoint(names))
+
+
+# One group of tasks per process (a lane): its Collector keeps the group's cross-row state between batches, and
+# the fields its records go without.
+_GROUP: tuple[Collector, list[TaskSpec], frozenset[str]] | None = None
 
 
 def _start_group(config: TasksConfig, seed: int, lexicon: tuple[set, set, set], names: list[str]) -> None:
     global _GROUP
     enabled_specs(config)  # imports the plugins, registering their tasks
     out = Collector(config, seed, lexicon=Lexicon(load_rules(config.rules_dir), *lexicon))
-    _GROUP = (out, [get_task(n) for n in names])
+    _GROUP = (out, [get_task(n) for n in names], group_skips(names, config))
 
 
 def _group_slice(data: pa.Buffer, first: int) -> tuple[pa.Table, list[dict], list[list[TaskTally] | None]]:
     """The group's tasks over one slice (Arrow IPC; `first` is its first row's 1-based position): its rows, its
     quarantine entries and one tally per record."""
     assert _GROUP is not None
-    out, specs = _GROUP
-    records = records_from_table(pa.ipc.open_stream(data).read_all(), all_fields=bool(out.config.plugins))
+    out, specs, skip = _GROUP
+    records = records_from_table(pa.ipc.open_stream(data).read_all(), all_fields=bool(out.config.plugins), skip=skip)
     tallies = [None if missing_provenance(r) else build_record(r, pos, specs, out)
                for pos, r in enumerate(records, start=first)]
     rows, quarantined = out.rows.to_table(), out.quarantine
@@ -161,7 +174,7 @@ def _finish_group() -> dict[str, int]:
     """The group's counters, variety figures included; the lane's state goes."""
     global _GROUP
     assert _GROUP is not None
-    out, specs = _GROUP
+    out, specs, _ = _GROUP
     out.finish(specs)
     _GROUP = None
     return dict(out.stats)
