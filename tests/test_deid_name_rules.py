@@ -802,3 +802,18 @@ def test_a_column_headed_by_a_name_label_holds_names() -> None:
     res = deidentify_texts([text], DeidConfig(ner=False))[0]
     assert all(n not in res.text for n in ("金星", "玛依拉", "柏杨")), res.text
     assert all(w in res.text for w in ("姓名", "肺炎", "哮喘", "外甥", "访客")), res.text
+
+
+@pytest.mark.parametrize("text", [
+    "两种病变可单独出现，也可两者都有。",  # 者 + an adverb + a verb: no functionary and a name
+    "后者常伴发于慢性肝病。",
+    "对可疑者应复查头颅CT。",
+    "患者曾就诊于外院，诊断不详。",
+    "触及一花生米大小结节。",  # 花生 ends in 生 and names no person
+    "成年患者（孕妇除外）可口服。",  # a condition in brackets after a label
+    "遇到此类情况应请医生评估。",  # an adverb and a verb before a title
+    "平时多和家人谈谈心。",  # an idiom after a kinship word, closed by the sentence end
+])
+def test_clauses_after_role_and_kinship_words_are_no_names(text: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert res.text == text, res.text

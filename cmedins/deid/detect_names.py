@@ -26,7 +26,7 @@ from typing import NamedTuple
 import jieba
 
 from cmedins.deid.detect_lists import given_name_alone, sibling_name
-from cmedins.deid.detect_ner import EPONYM_AFTER, given_char_score, plausible_name
+from cmedins.deid.detect_ner import EPONYM_AFTER, _word_tag, given_char_score, plausible_name
 from cmedins.deid.lexicon import lexicon, person_words, starts
 from cmedins.deid.postags import tags
 from cmedins.deid.spans import Span
@@ -668,6 +668,8 @@ def surname_title(scan: _Scan) -> Iterator[Hit]:
                 continue  # 向主管医生: a preposition, then a common word (but 邵国庆主任, 向建军医生 are names)
             if _word_before(text, s) and text[s - 1] not in "于至到挂找请随由经":
                 continue  # 值班医生, 包皮手术医生: the surname character ends a word
+            if given and _adverb_then_verb(text, s, t):
+                continue  # 应请医生: an adverb and a verb before the title
             clinic = s > 0 and text[s - 1] in "挂至找请" and title in _PRO_TITLES and \
                 text.startswith(("门诊", "处", "专家", "诊室"), end)  # 挂高中主任医师门诊: a name, whatever word
             if given and sl == 1 and not clinic and \
@@ -691,9 +693,18 @@ def label_paren(scan: _Scan) -> Iterator[Hit]:
         pm = _PAREN_NAME.match(text, slot.cs)
         if pm and (pm.group(1) in _KIN_OR_ROLE or pm.group(1) in _SIGN_WORDS):
             slot.done = True  # 患者家属（儿子）王强, 转诊医生（签字）：: the bracket names the relation or the act
-        elif pm and not _allowed(text, slot.cs, pm.end(1)):
+        elif pm and not _allowed(text, slot.cs, pm.end(1)) and not _opens_with_word(pm.group(1)):
             slot.done = True
             yield slot.cs, pm.end(1), 0.85
+
+
+def _opens_with_word(value: str) -> bool:
+    """A bracket's three or more characters open with a common word that is no name (患者（孕妇除外）,
+    患者（重症疾病）): a condition or a group, not a name (其父（欧阳振华）, 家属（王建国） open with a surname)."""
+    if len(value) < 3 or _surname_len(value, 0) == 2:
+        return False
+    head = value[:2]
+    return (jieba.dt.FREQ.get(head) or 0) >= 100 and not _word_tag(head).startswith("nr")
 
 
 def label_nr(scan: _Scan) -> Iterator[Hit]:
@@ -779,9 +790,9 @@ def label_surname(scan: _Scan) -> Iterator[Hit]:
         if slot.is_strong and not closed and _SPEAKER.fullmatch(label) and not _DEMOGRAPHIC.match(text, end) \
                 and not _reads_as_name(text, cs, end, lenient=True):
             continue  # 医生：支原体感染…: a chat speaker's line, not a name field
-        if (kin or role) and not (slot.is_strong or slot.n_sur == 2 or gap or closed or slot.marked) and \
+        if (kin or role) and not (slot.is_strong or slot.n_sur == 2 or gap or slot.marked) and \
                 not _DEMOGRAPHIC.match(text, end) and _phrase_after_slot(text, cs, end):
-            continue  # 母亲和新生儿, 母亲呼叫救护车, 朋友平时应该: what follows the kinship word is no name
+            continue  # 母亲和新生儿, 母亲呼叫救护车, 朋友平时应该, 和朋友谈谈心。: what follows is no name
         if slot.is_strong or slot.n_sur == 2 or gap or kin or role or (closed and slot.marked) or \
                 _DEMOGRAPHIC.match(text, end) or _reads_as_name(text, cs, end, lenient=slot.marked or closed):
             yield cs, end, 0.88 if slot.is_strong else 0.8
@@ -1343,7 +1354,24 @@ def role_noun(scan: _Scan) -> Iterator[Hit]:
             continue
         if end - start >= 3 and _surname_len(text, start) == 1 and _frequent(text[start:start + 2]):
             continue  # 自主呼吸时: 呼吸 is a word, not a surname and a given name
+        if _adverb_then_verb(text, start, end) or role[-2:] in _NOT_PERSON_ROLE_WORDS:
+            continue
         yield start, end, 0.75
+
+
+# words that end in a role's last character and name no person: 花生米大小 is no 米 after a 花生
+_NOT_PERSON_ROLE_WORDS = frozenset(("花生", "卫生", "发生", "产生", "再生", "寄生", "共生", "派生", "衍生", "滋生",
+                                    "伴生", "原生", "野生", "天生", "人生", "民生", "养生", "两者", "前者", "后者",
+                                    "三者", "或者", "白人", "老人", "他人", "别人"))
+
+
+def _adverb_then_verb(text: str, start: int, end: int) -> bool:
+    """The candidate opens with an adverb that is also a surname and goes on with a verb or an adverb (两者都有,
+    后者常继发, 患者曾就诊, 怀疑者应复查): a clause, not a name (收款人高明, 患者曾小明 stay names)."""
+    if text[start] not in _LX.names.adverb_surnames and text[start] != "曾":
+        return False
+    rest = tags(text[start + 1:end + 2], hmm=False)
+    return bool(rest) and rest[0][1].startswith(("v", "d"))
 
 
 def bed_name(scan: _Scan) -> Iterator[Hit]:
