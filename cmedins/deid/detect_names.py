@@ -873,6 +873,7 @@ def english_given(scan: _Scan) -> Iterator[Hit]:
 _EN_LABEL = re.compile(r"(?<![A-Za-z])(?i:patient(?:'s)? name|patient|full name|name|verified by|reported by|"
                        r"signed by|reviewed by|checked by|attending|physician|doctor|nurse|contact(?: person)?|"
                        r"guardian|next of kin|informant|interpreter|spouse|mother|father)\s*[:：]\s*")
+_EN_LABEL_GATE = re.compile(r"[A-Za-z][ \t]*[:：]")  # a label's last letter and its colon: a fast scan first
 _EN_LABEL_NAME = re.compile(r"[A-Z]{2,12},[ \u00a0]?[A-Z][a-z]+(?:[ \-][A-Z]?[a-z]+)?"  # WANG, Xiaoyu
                             r"|(?:[A-Z]\.[ \u00a0]?){1,2}[A-Z][a-z'’\-]+"  # J. Liu
                             r"|[A-Z][a-z'’\-]+(?:[ \u00a0][A-Z][a-z'’\-]+){0,3}"  # Nguyen Thi Lan
@@ -883,7 +884,7 @@ def en_label_name(scan: _Scan) -> Iterator[Hit]:
     """A Latin-script name after an English field label (see _EN_LABEL), unless its words are English medical
     words (Patient: Stable, Name: Unknown are no names)."""
     text = scan.text
-    if not has_capital(text) or (":" not in text and "：" not in text):
+    if _EN_LABEL_GATE.search(text) is None:
         return
     for m in _EN_LABEL.finditer(text):
         n = _EN_LABEL_NAME.match(text, m.end())
@@ -970,7 +971,7 @@ def romanised_name(scan: _Scan) -> Iterator[Hit]:
 # one author of a reference in Vancouver style: a surname (possibly two words, hyphenated or with an apostrophe)
 # and the initials of the given names: Whitfield RT, O'Neil C, García-López MJ, Van Damme P, O'Brien D
 _AUTHOR_SURNAME = r"(?:[OD][’']|Mc|Mac)?[A-Z][a-zà-ÿ]+(?:[-'’][A-Z]?[a-zà-ÿ]+)*"  # (O'Brien, D'Amico, McLean too)
-_REF_AUTHOR = re.compile(rf"(?<![A-Za-z])((?:{_AUTHOR_SURNAME} )?{_AUTHOR_SURNAME}) [A-Z]{{1,3}}(?![A-Za-z])")
+_REF_AUTHOR = re.compile(rf"(?=[A-Z])(?<![A-Za-z])((?:{_AUTHOR_SURNAME} )?{_AUTHOR_SURNAME}) [A-Z]{{1,3}}(?![A-Za-z])")
 _ET_AL = re.compile(r",?\s*(?:et al|等)")
 _AUTHOR_SEP = re.compile(r",\s?")
 
@@ -995,9 +996,22 @@ def reference_authors(scan: _Scan) -> Iterator[Hit]:
         run = [m] if m is not None else []
 
 
-# a short Han run standing alone between spaces, tabs, table bars or list marks: a roster, a table cell, a list
-_SPACED = re.compile(r"(?:(?<=[ \t\u3000|｜])|(?<=^)|(?<=\n)|(?<=[0-9]\.\s))([\u4e00-\u9fff]{2,3})"
-                     r"(?=[ \t\u3000、，,；;|｜]|$|\n)")
+# a short Han run standing alone between spaces, tabs, table bars or list marks: a roster, a table cell, a list.
+# Found from the characters that may open it (a fast scan for rare characters), not by trying every position.
+_SPACED_OPEN = re.compile(r"[\s|｜]")
+_SPACED = re.compile(r"([\u4e00-\u9fff]{2,3})(?=[ \t\u3000、，,；;|｜]|$|\n)")
+_NUMBERED = re.compile(r"[0-9]\.")
+
+
+def _spaced_runs(text: str) -> Iterator[re.Match[str]]:
+    """The short Han runs that open the text or follow a space, a tab, a bar, a line break or a list number's
+    `1. `, and end at a delimiter."""
+    opens = [0] + [m.end() for m in _SPACED_OPEN.finditer(text)
+                   if m.group() in " \t\u3000|｜\n" or _NUMBERED.fullmatch(text, m.start() - 2, m.start())]
+    for p in opens:
+        m = _SPACED.match(text, p)
+        if m is not None:
+            yield m
 
 
 def spaced_name(scan: _Scan) -> Iterator[Hit]:
@@ -1006,7 +1020,7 @@ def spaced_name(scan: _Scan) -> Iterator[Hit]:
     text = scan.text
     if not any(c in text for c in " \t\u3000|｜"):
         return
-    for m in _SPACED.finditer(text):
+    for m in _spaced_runs(text):
         s, e = m.start(1), m.end(1)
         n_sur = _surname_len(text, s)
         word = text[s:e]
