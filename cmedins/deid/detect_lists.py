@@ -19,6 +19,10 @@ with bracketed affiliations (晏紫（ICU）、席梦（产科）). Every item o
 The speakers of a chat or a transcript are such a list too, one per line: when one line-opening label
 (宋晓梅：在护士站) is a found name, or a speaker speaks twice, the other labels that read as names are names
 (文静：找到了).
+
+Two more places say a name stands there: a table column headed 姓名, 患者, 访客… (plain-text tables too, cells
+between full-width spaces), and the brackets right after a found name, holding the same person's other name
+(陳美玲（CHAN Mei-ling）, 唐宁（Tony）, 黑子（真名何黑）).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from collections.abc import Iterator
 
 import jieba
 
-from cmedins.deid.detect_ner import _surname_len, _word_tag, given_char_score
+from cmedins.deid.detect_ner import PET_NAME_MAX_FREQ, _surname_len, _word_tag, given_char_score
 from cmedins.deid.lexicon import lexicon
 from cmedins.deid.spans import Span
 
@@ -44,7 +48,6 @@ _AFFILIATION = re.compile(r"[\d*＊#†‡,]+$")  # 冉思远1, 钟瀚2*, 李明
 _MAX_WORD_FREQ = 2000  # 和平, 方案, 程序: too common a word to be a name on a list's say-so
 _MIN_MEAN_SCORE = 0.0  # the given name's characters, on average at least as typical of names as of words
 _MIN_CHAR_SCORE = -2.5  # and none of them a character names almost never hold (血, 疗)
-_PET_NAME_MAX_FREQ = 200  # 小雪 may be a listed name; 小儿, 小便, 小孩 are words
 _SPEAKER = re.compile(r"^[ \t\u3000]*([\u4e00-\u9fff]{2,4})[ \t\u3000]*[:：]", re.MULTILINE)
 
 
@@ -74,7 +77,7 @@ def sibling_name(value: str, lax: bool = False) -> bool:
     if "·" in value or "•" in value:
         return not any(lx.starts_with_allowed(part) for part in re.split("[·•]", value))
     if len(value) == 2 and value[0] in "小阿" and not _protected(value):  # 阿杰、阿斌、小慧: pet names listed
-        return (jieba.dt.FREQ.get(value) or 0) < _PET_NAME_MAX_FREQ and given_char_score(value[1]) >= 0.5
+        return (jieba.dt.FREQ.get(value) or 0) < PET_NAME_MAX_FREQ and given_char_score(value[1]) >= 0.5
     n_sur = _surname_len(value)
     given = value[n_sur:]
     if not n_sur or not 1 <= len(given) <= 2 or "某" in given or value == value[0] * 2:

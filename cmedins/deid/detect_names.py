@@ -1356,7 +1356,8 @@ def role_noun(scan: _Scan) -> Iterator[Hit]:
         start = m.end()
         end = _surname_name(text, start, _AFTER_ROLE_NAME, allow_space=True)
         if not end and role[-1] in _FUNCTIONARY_END and role[-2:] not in _NOT_FUNCTIONARY:
-            # 受理人严冬，/ 复核人何必。: after a functionary's role, a name that is a word, closed by punctuation
+            # 受理人严冬，: after a functionary's role, a name that is a noun or an adjective, closed by punctuation
+            # (not a function word: 复核人何必。 stays, a known gap)
             end = _surname_name(text, start, _HARD_CLOSE, allow_space=True, words_ok=True)
         if not end:
             continue

@@ -300,17 +300,17 @@ def _accept_in_context(text: str, s: int, e: int) -> bool:
         not _inside_allowed(text, s, e) and not _drug_context(text, s, e) and text[s - 1:s] not in ("-", "－")
 
 
-_PET_NAME_MAX_FREQ = 200  # 小雪, 黑子 as words are rarer than this; 小心, 小孩, 小儿 are commoner
+PET_NAME_MAX_FREQ = 200  # 小雪, 小叶 as words are rarer than this; 小心, 小孩, 小儿 are commoner
 _NOT_PET_TAGS = ("v", "d", "a", "p", "c", "u", "r", "m", "f")
 
 
 def _pet_name_after_person(text: str, s: int, value: str) -> bool:
-    """A pet name (小 or 阿 + one character, or a doubled character) right after a person word (护士小雪, 朋友黑子,
+    """A pet name (小 or 阿 + one character, or a doubled character) right after a person word (护士小雪,
     护士朵朵): a word (a solar term, a nickname that is a noun) is the name there, unless it is a common word or a
     verb, adverb or adjective (护士小心: 小心 is too common)."""
     if len(value) != 2 or not (value[0] in "小阿" or value[0] == value[1]):
         return False
-    if not text.endswith(person_words(), 0, s) or (jieba.dt.FREQ.get(value) or 0) >= _PET_NAME_MAX_FREQ:
+    if not text.endswith(person_words(), 0, s) or (jieba.dt.FREQ.get(value) or 0) >= PET_NAME_MAX_FREQ:
         return False
     return not _word_tag(value).startswith(_NOT_PET_TAGS)
 
