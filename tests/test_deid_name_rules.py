@@ -817,3 +817,9 @@ def test_a_column_headed_by_a_name_label_holds_names() -> None:
 def test_clauses_after_role_and_kinship_words_are_no_names(text: str) -> None:
     res = deidentify_texts([text], DeidConfig(ner=False))[0]
     assert res.text == text, res.text
+
+
+def test_a_clinic_named_after_a_word_name_keeps_its_name_despite_the_adverb_check() -> None:
+    """至高兴副主任医师门诊: 高 is an adverb surname and 兴 a verb, but a clinic after 至 names its doctor."""
+    text = "出院后至高兴副主任医师门诊复诊。"
+    assert "高兴" not in deidentify_texts([text], DeidConfig(ner=False))[0].text

@@ -668,10 +668,10 @@ def surname_title(scan: _Scan) -> Iterator[Hit]:
                 continue  # 向主管医生: a preposition, then a common word (but 邵国庆主任, 向建军医生 are names)
             if _word_before(text, s) and text[s - 1] not in "于至到挂找请随由经":
                 continue  # 值班医生, 包皮手术医生: the surname character ends a word
-            if given and _adverb_then_verb(text, s, t):
-                continue  # 应请医生: an adverb and a verb before the title
             clinic = s > 0 and text[s - 1] in "挂至找请" and title in _PRO_TITLES and \
                 text.startswith(("门诊", "处", "专家", "诊室"), end)  # 挂高中主任医师门诊: a name, whatever word
+            if given and not clinic and _adverb_then_verb(text, s, t):
+                continue  # 应请医生: an adverb and a verb before the title (至高兴副主任医师门诊 is a clinic's)
             if given and sl == 1 and not clinic and \
                     not _reads_as_name(text, s, t, lenient=True, unknown_only=True):
                 continue  # (the jieba check last: it is the expensive one)
