@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=3000, help="real texts scanned for false person names")
     p.add_argument("--notes", type=Path, default=None,
                    help="a hand-written set in the same format (default: set A, data/deid_handwritten/notes.txt; "
-                        "sets B, C, D1, D2, E and F in data/deid_handwritten_{b,c,d1,d2,e,f}/notes.txt were each "
+                        "sets B, C, D1, D2, E, F and G in data/deid_handwritten_{b,c,d1,d2,e,f,g}/notes.txt were each "
                         "written by annotators who never saw the detector; E is the one never tuned on)")
     a = p.parse_args(argv)
     runs = {}
