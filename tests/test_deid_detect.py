@@ -443,3 +443,17 @@ def test_an_address_in_full_width_digits_goes_whole() -> None:
 def test_more_labelled_and_framed_places_go(text: str, gone: str) -> None:
     res = deidentify_texts([text], DeidConfig(ner=False))[0]
     assert gone not in res.text, res.text
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("曾任杭州启明投资管理有限公司副总经理", "启明"),  # industry words that read as verbs (投资, 管理) after the place
+    ("就职于江苏恒远重工股份有限公司", "恒远"),  # the longer ending 股份有限公司
+])
+def test_a_company_named_from_its_place_goes_whole(text: str, gone: str) -> None:
+    res = deidentify_texts([text], DeidConfig(ner=False))[0]
+    assert gone not in res.text and "杭州" not in res.text and "江苏" not in res.text, res.text
+
+
+def test_a_company_without_a_name_stays() -> None:
+    text = "患者在当地一家公司上班，无毒物接触史"
+    assert deidentify_texts([text], DeidConfig(ner=False))[0].text == text

@@ -33,6 +33,7 @@ _ORIGIN_FIELD = re.compile(r"(?:籍贯|户籍地址|户籍地|户籍|出生地|�
 _NOT_A_PLACE = frozenset("本地 当地 不详 未知 同上 无 中国 汉族".split())
 _PROVINCES = sorted((w for line in (files("cmedins") / "deid" / "data" / "provinces.txt").read_text(encoding="utf-8")
                      .splitlines() if not line.startswith("#") for w in line.split()), key=lambda w: (-len(w), w))
+_PROVINCES_T = tuple(_PROVINCES)
 # a birthplace or origin as province + city with no 省/市: 生于山东济南, 祖籍湖南长沙 (发生于, 产生于 are not births)
 _BIRTHPLACE = re.compile(r"(?<![发产寄派衍滋])(?:出生于|出生在|生于|祖籍|原籍|籍贯)\s*[:：]?\s*(?P<place>(?:"
                          + "|".join(_PROVINCES) + r")[\u4e00-\u9fff]{0,6}?)(?=[，,。；;、\s]|长期|现|后|并|$)")
@@ -279,6 +280,26 @@ def _medical_looking(comps: list[str]) -> bool:
         c.endswith(("路", "街", "村", "市", "省", "县", "小区", "巷", "弄", "大道")) for c in comps)
 
 
+# a company's registered name opens with its place (苏州新锐投资管理有限公司, 上海瑞思教育科技有限公司): from the place
+# on, industry words that read as verbs (投资, 管理, 教育) belong to the name
+_COMPANY_SUFFIXES = frozenset(("有限公司", "股份有限公司", "有限责任公司", "股份公司", "公司", "集团"))
+
+
+def _place_head(text: str, start: int, end: int) -> int:
+    """Where the first province, or a place for jieba, starts in text[start:end] after any narrative word that
+    ends the run's lead (在, 于…); `end` when there is none."""
+    start = max([start] + [i + 1 for i in range(start, end) if text[i] in _LEAD_STOP])
+    for i in range(start, end - 2):
+        if text.startswith(_PROVINCES_T, i):
+            return i
+    pos = start
+    for word, flag in tags(text[start:end], hmm=False):
+        if flag == "ns" and len(word) >= 2 and pos + len(word) < end:
+            return pos
+        pos += len(word)
+    return end
+
+
 def _specific(name: str) -> bool:
     """The name part of 北京协和医院 is specific; of 当地医院, 我院 or 市医院 it is not."""
     generic = lexicon().org_generic
@@ -342,6 +363,8 @@ def detect_institutions(text: str, hospitals: bool = True) -> list[Span]:
             s = [p.end() for p in _PREP.finditer(text, s0, m.start())][-1]  # 在上海瑞丰汽车销售服务有限公司工作
         else:
             s = _trim_lead(text, s0, m.start())
+            if suffix in _COMPANY_SUFFIXES:
+                s = min(s, _place_head(text, s0, m.start()))
         name = text[s:m.start()]
         if not name or not _specific(name) or lx.starts_with_allowed(name) or "某" in text[max(0, s - 2):s]:
             continue
