@@ -259,11 +259,12 @@ def _table_columns(text: str) -> Iterator[list[tuple[int, int]]]:
 def headed_column_names(text: str, spans: list[Span]) -> Iterator[Span]:
     """PERSON spans for the cells of a table column headed 姓名, 患者, 家属… (`_NAME_HEADERS`): the header says
     what the column holds, so a cell needs only be name-shaped (a surname first; any word: |路漫|)."""
-    cover = _covered(text, spans)
+    cover: bytearray | None = None
     for rows in _tables(text):
         for k, (hs, he) in enumerate(rows[0]):
             if text[hs:he] not in _NAME_HEADERS:
                 continue
+            cover = _covered(text, spans) if cover is None else cover
             for row in rows[1:]:
                 s, e = row[k]
                 if _ITEM.fullmatch(text, s, e) and not any(cover[s:e]) and _headed_cell_name(text[s:e]):

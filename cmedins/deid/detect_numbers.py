@@ -200,7 +200,7 @@ def _detect_numbers(folded: str) -> list[Span]:
                 if m.group(g) and m.group(g) not in person_words():  # 医生 回复：: a role, not a user name
                     add(Span(m.start(g), m.end(g), "SOCIAL_ACCOUNT", 0.85, "forum_reply"))
     if any(w in folded for w in ("楼", "回复", "发表于", "网友", "用户", "账号", "帐号", "登录名")) or \
-            ("(" in folded or "（" in folded):
+            (("(" in folded or "（" in folded) and ":" in folded):  # (a chat member: name(QQ) 10:05)
         for m in _FORUM_USER.finditer(folded):
             g = next(g for g in _FORUM_GROUPS if m.group(g))
             if not _FLOOR_REF.fullmatch(m.group(g)) and m.group(g) not in person_words():
