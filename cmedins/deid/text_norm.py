@@ -14,8 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from cmedins.deid.spans import Span
+
+if TYPE_CHECKING:  # (lexicon imports this module's neighbours: imported late where it is used)
+    from cmedins.deid.lexicon import Lexicon
 
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
                         "\ufeff]")
@@ -112,7 +116,7 @@ def _padding_closes(text: str, i: int) -> bool:
     lx = lexicon()
     sur, before = text[i - 1], text[i - 2:i - 1]
     if sur not in lx.surnames or (sur in lx.weak_surnames and before not in _SLOT_BEFORE and _HAN.match(before)) or \
-            before.isdigit() or _ends_a_name(text, i - 1):
+            before.isdigit() or _ends_a_name(text, i - 1, lx):
         return False  # (1,280.00元　退费: an amount's unit, not a surname)
     run = 0
     while i + 1 + run < len(text) and run < 3 and _HAN.match(text[i + 1 + run]):
@@ -128,19 +132,12 @@ def _padding_closes(text: str, i: int) -> bool:
     return run >= 1
 
 
-def _ends_a_name(text: str, i: int) -> bool:
+def _ends_a_name(text: str, i: int, lx: Lexicon) -> bool:
     """text[i] ends a three-character Han run that stands alone and starts with a surname: the last character of a
     full name (1. 吕布谷　男, 3. 何田田　女), not a surname padded to its given name."""
-    lx = _lexicon()
     s = i - 2
     return s >= 0 and all(_HAN.match(c) for c in text[s:i]) and (s == 0 or not _HAN.match(text[s - 1])) and \
         (text[s] in lx.surnames or text[s:s + 2] in lx.compound_surnames)
-
-
-def _lexicon():  # noqa: ANN202 - imported late: lexicon imports this module's neighbours
-    from cmedins.deid.lexicon import lexicon
-
-    return lexicon()
 
 
 # Four or more single characters (Han, digits, Latin letters, a date's or number's separators) each set apart by
